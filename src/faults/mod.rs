@@ -1,0 +1,41 @@
+//! Failure processes: what breaks, when, and for how long.
+//!
+//! Owns the validated failure model (independent host crashes, correlated domain outages, trace
+//! replay) and the distributions behind it. It decides nothing about recovery: that belongs to
+//! the engine (`sim/`), the mechanisms (`infra/`) and the policy.
+
+pub mod dist;
+pub mod trace;
+
+use crate::world::ids::HostId;
+use crate::world::topology::DomainLevel;
+use dist::DurationDist;
+use trace::HostTrace;
+
+/// Independent host crashes: up-time measured from the host's return to service (after boot),
+/// then a repair; the host boots for its type's `boot_time` after the repair.
+#[derive(Clone, Debug)]
+pub struct HostFailures {
+    pub time_between: DurationDist,
+    pub repair: DurationDist,
+}
+
+/// Correlated outages of every domain at one level: each domain (each rack, say) has its own
+/// clock; when it fires, every host in it goes down together until the repair ends.
+#[derive(Clone, Debug)]
+pub struct DomainFailures {
+    pub name: String,
+    pub level: DomainLevel,
+    pub time_between: DurationDist,
+    pub repair: DurationDist,
+    /// The hosts of each domain at `level`, in domain order.
+    pub domains: Vec<(String, Vec<HostId>)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FailureModel {
+    pub host: Option<HostFailures>,
+    pub domains: Vec<DomainFailures>,
+    /// One entry per host when a trace is replayed, `None` for hosts without a trace node.
+    pub trace: Option<Vec<Option<HostTrace>>>,
+}

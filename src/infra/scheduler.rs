@@ -1,0 +1,233 @@
+//! Placement modelled on Nova's filter scheduler.
+//!
+//! Filters: RAM, vCPU and local disk with allocation ratios, and the server-group filters. Weighing
+//! (highest wins): spread a workload across fault domains, then soft anti-affinity, then Nova's
+//! RAMWeigher (most free RAM, `ram_weight_multiplier` 1.0 spreads), ties to the lowest host id.
+//! Defaults, from `reference/production-ha.md` §1.5 and nova/conf/compute.py:
+//! `initial_cpu_allocation_ratio` 4.0, `initial_ram_allocation_ratio` 1.0,
+//! `initial_disk_allocation_ratio` 1.0, `reserved_host_memory_mb` 512.
+
+use crate::world::ids::{FaultDomainId, HostId, ServerGroupId, VmId};
+use crate::world::topology::Topology;
+use crate::world::vms::{Flavor, GroupPolicy, ServerGroup, Storage, Vm, Workload};
+use std::collections::BTreeMap;
+
+/// The `[nova]` options that placement reads.
+#[derive(Clone, Debug)]
+pub struct AllocationConfig {
+    /// nova/conf/compute.py:530 `initial_cpu_allocation_ratio` = 4.0.
+    pub cpu_allocation_ratio: f64,
+    /// nova/conf/compute.py:546 `initial_ram_allocation_ratio` = 1.0.
+    pub ram_allocation_ratio: f64,
+    /// nova/conf/compute.py:562 `initial_disk_allocation_ratio` = 1.0.
+    pub disk_allocation_ratio: f64,
+    /// nova/conf/compute.py:392 `reserved_host_memory_mb` = 512.
+    pub reserved_host_memory_mb: u64,
+}
+
+impl Default for AllocationConfig {
+    fn default() -> Self {
+        AllocationConfig {
+            cpu_allocation_ratio: 4.0,
+            ram_allocation_ratio: 1.0,
+            disk_allocation_ratio: 1.0,
+            reserved_host_memory_mb: 512,
+        }
+    }
+}
+
+/// Schedulable capacity and current usage of one host.
+#[derive(Clone, Debug, Default)]
+pub struct HostUsage {
+    pub vcpus_cap: u64,
+    pub ram_mib_cap: u64,
+    pub disk_gib_cap: u64,
+    pub vcpus_used: u64,
+    pub ram_mib_used: u64,
+    pub disk_gib_used: u64,
+}
+
+/// Resources one VM claims.
+#[derive(Clone, Copy, Debug)]
+pub struct Claim {
+    pub vcpus: u64,
+    pub ram_mib: u64,
+    pub disk_gib: u64,
+}
+
+impl Claim {
+    pub fn of(flavor: &Flavor, storage: Storage) -> Claim {
+        Claim {
+            vcpus: u64::from(flavor.vcpus),
+            ram_mib: u64::from(flavor.ram_gib) * 1024,
+            // Only image-backed local disks live on the host; shared and volume storage do not.
+            disk_gib: if storage == Storage::Local {
+                u64::from(flavor.disk_gib)
+            } else {
+                0
+            },
+        }
+    }
+}
+
+impl HostUsage {
+    pub fn fits(&self, c: &Claim) -> bool {
+        self.vcpus_used + c.vcpus <= self.vcpus_cap
+            && self.ram_mib_used + c.ram_mib <= self.ram_mib_cap
+            && self.disk_gib_used + c.disk_gib <= self.disk_gib_cap
+    }
+
+    pub fn add(&mut self, c: &Claim) {
+        self.vcpus_used += c.vcpus;
+        self.ram_mib_used += c.ram_mib;
+        self.disk_gib_used += c.disk_gib;
+    }
+
+    pub fn free_ram_mib(&self) -> u64 {
+        self.ram_mib_cap.saturating_sub(self.ram_mib_used)
+    }
+}
+
+/// Capacity of every host under the allocation ratios.
+pub fn host_capacities(topo: &Topology, cfg: &AllocationConfig) -> Vec<HostUsage> {
+    topo.hosts
+        .iter()
+        .map(|h| {
+            let t = &topo.host_types[h.host_type.index()];
+            let ram_mib = (u64::from(t.ram_gib) * 1024).saturating_sub(cfg.reserved_host_memory_mb);
+            HostUsage {
+                vcpus_cap: (f64::from(t.vcpus) * cfg.cpu_allocation_ratio).floor() as u64,
+                ram_mib_cap: (ram_mib as f64 * cfg.ram_allocation_ratio).floor() as u64,
+                disk_gib_cap: t
+                    .disk_gib
+                    .map(|d| (f64::from(d) * cfg.disk_allocation_ratio).floor() as u64)
+                    .unwrap_or(0),
+                ..HostUsage::default()
+            }
+        })
+        .collect()
+}
+
+/// What could not be placed, for the validation message.
+#[derive(Clone, Debug, Default)]
+pub struct Shortfall {
+    /// Unplaced VMs per workload index.
+    pub unplaced: BTreeMap<usize, u32>,
+    pub vcpus_missing: u64,
+    pub ram_gib_missing: u64,
+    pub disk_gib_missing: u64,
+}
+
+/// Initial placement of every VM, in VM order; `Err` lists what did not fit.
+pub fn place_all(
+    topo: &Topology,
+    flavors: &[Flavor],
+    workloads: &[Workload],
+    groups: &[ServerGroup],
+    vms: &[Vm],
+    cfg: &AllocationConfig,
+) -> Result<Vec<HostId>, Shortfall> {
+    let mut usage = host_capacities(topo, cfg);
+    let n_fd = topo.fault_domains.len();
+    // Members of each workload per fault domain: the spread weigher's input.
+    let mut per_fd: Vec<Vec<u32>> = vec![vec![0; n_fd]; workloads.len()];
+    let mut group_members: BTreeMap<(ServerGroupId, HostId), u32> = BTreeMap::new();
+    let mut group_host: BTreeMap<ServerGroupId, HostId> = BTreeMap::new();
+    let mut placement = Vec::with_capacity(vms.len());
+    let mut shortfall = Shortfall::default();
+
+    for vm in vms.iter() {
+        let w = &workloads[vm.workload.index()];
+        let claim = Claim::of(&flavors[vm.flavor.index()], w.storage);
+        let policy = vm.group.map(|g| (g, groups[g.index()].policy));
+        let mut best: Option<(HostId, (u32, u32, u64))> = None;
+        for h in topo.host_ids() {
+            let u = &usage[h.index()];
+            if !u.fits(&claim) {
+                continue;
+            }
+            let members = policy
+                .map(|(g, _)| *group_members.get(&(g, h)).unwrap_or(&0))
+                .unwrap_or(0);
+            match policy {
+                Some((_, GroupPolicy::AntiAffinity)) if members > 0 => continue,
+                Some((g, GroupPolicy::Affinity)) => {
+                    if let Some(&pinned) = group_host.get(&g) {
+                        if pinned != h {
+                            continue;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let fd: FaultDomainId = topo.host(h).fault_domain;
+            let soft = match policy {
+                Some((_, GroupPolicy::SoftAntiAffinity)) => members,
+                _ => 0,
+            };
+            // Lower is better for the first two keys, higher free RAM is better.
+            let key = (
+                per_fd[vm.workload.index()][fd.index()],
+                soft,
+                u.free_ram_mib(),
+            );
+            let better = match &best {
+                None => true,
+                Some((_, b)) => {
+                    (key.0, key.1, std::cmp::Reverse(key.2)) < (b.0, b.1, std::cmp::Reverse(b.2))
+                }
+            };
+            if better {
+                best = Some((h, key));
+            }
+        }
+        match best {
+            Some((h, _)) => {
+                usage[h.index()].add(&claim);
+                per_fd[vm.workload.index()][topo.host(h).fault_domain.index()] += 1;
+                if let Some((g, p)) = policy {
+                    *group_members.entry((g, h)).or_insert(0) += 1;
+                    if p == GroupPolicy::Affinity {
+                        group_host.entry(g).or_insert(h);
+                    }
+                }
+                placement.push(h);
+            }
+            None => {
+                *shortfall.unplaced.entry(vm.workload.index()).or_insert(0) += 1;
+                placement.push(HostId(u32::MAX));
+            }
+        }
+    }
+    if shortfall.unplaced.is_empty() {
+        return Ok(placement);
+    }
+    // Report the aggregate gap: demand of every VM against the capacity of every host.
+    let mut demand = Claim {
+        vcpus: 0,
+        ram_mib: 0,
+        disk_gib: 0,
+    };
+    for vm in vms {
+        let c = Claim::of(
+            &flavors[vm.flavor.index()],
+            workloads[vm.workload.index()].storage,
+        );
+        demand.vcpus += c.vcpus;
+        demand.ram_mib += c.ram_mib;
+        demand.disk_gib += c.disk_gib;
+    }
+    let cap = host_capacities(topo, cfg);
+    let (cpu, ram, disk) = cap.iter().fold((0, 0, 0), |a, u| {
+        (a.0 + u.vcpus_cap, a.1 + u.ram_mib_cap, a.2 + u.disk_gib_cap)
+    });
+    shortfall.vcpus_missing = demand.vcpus.saturating_sub(cpu);
+    shortfall.ram_gib_missing = demand.ram_mib.saturating_sub(ram).div_ceil(1024);
+    shortfall.disk_gib_missing = demand.disk_gib.saturating_sub(disk);
+    Err(shortfall)
+}
+
+/// Placement of VM `v`, for readability at call sites.
+pub fn host_of(placement: &[HostId], v: VmId) -> HostId {
+    placement[v.index()]
+}

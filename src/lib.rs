@@ -1,0 +1,16 @@
+//! hasim: a discrete-event simulator of an IaaS cloud under failures and maintenance.
+//!
+//! The library behind the `hasim` binary, its tests and benches. Data flows one way:
+//! `scenario` (TOML → `Model`) → `runner` (replications of `sim::engine`) → `metrics` → `report`.
+//! See DESIGN.md for the three worlds (truth in `world`, observation in `infra`, decisions in
+//! `policy`) and the module map.
+
+pub mod faults;
+pub mod infra;
+pub mod metrics;
+pub mod policy;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod sim;
+pub mod world;

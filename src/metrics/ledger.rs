@@ -1,0 +1,179 @@
+//! Accounting while a replication runs: time each VM spends in each state, host downtime inside
+//! each host's observed window, and how long k hosts were down at once.
+//!
+//! Ledgers are updated on state changes only (no per-tick work) and read once, at the horizon.
+
+use crate::sim::time::SimTime;
+use crate::world::ids::{HostId, VmId};
+
+/// VM states for availability accounting (DESIGN.md §3). `Running` and `Degraded` count as
+/// available; every other state is downtime, split by cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum VmState {
+    Running = 0,
+    Degraded,
+    Blackout,
+    /// Its host is down (crashed, in a domain outage, or booting after repair).
+    HostFailure,
+    Detection,
+    Fencing,
+    /// Being rebuilt or booting again.
+    Recovery,
+    NoCapacity,
+    Maintenance,
+    GuestCrash,
+}
+
+pub const VM_STATES: usize = 10;
+
+impl VmState {
+    pub const ALL: [VmState; VM_STATES] = [
+        VmState::Running,
+        VmState::Degraded,
+        VmState::Blackout,
+        VmState::HostFailure,
+        VmState::Detection,
+        VmState::Fencing,
+        VmState::Recovery,
+        VmState::NoCapacity,
+        VmState::Maintenance,
+        VmState::GuestCrash,
+    ];
+
+    /// Names used in CSV columns and metric names.
+    pub fn name(self) -> &'static str {
+        match self {
+            VmState::Running => "running",
+            VmState::Degraded => "degraded",
+            VmState::Blackout => "blackout",
+            VmState::HostFailure => "host_failure",
+            VmState::Detection => "detection",
+            VmState::Fencing => "fencing",
+            VmState::Recovery => "recovery",
+            VmState::NoCapacity => "no_capacity",
+            VmState::Maintenance => "maintenance",
+            VmState::GuestCrash => "guest_crash",
+        }
+    }
+
+    pub fn is_available(self) -> bool {
+        matches!(self, VmState::Running | VmState::Degraded)
+    }
+}
+
+/// Time in each state per VM.
+pub struct VmLedger {
+    state: Vec<VmState>,
+    since: Vec<SimTime>,
+    pub time_us: Vec<[u64; VM_STATES]>,
+}
+
+impl VmLedger {
+    pub fn new(n_vms: usize) -> Self {
+        VmLedger {
+            state: vec![VmState::Running; n_vms],
+            since: vec![SimTime::ZERO; n_vms],
+            time_us: vec![[0; VM_STATES]; n_vms],
+        }
+    }
+
+    pub fn state(&self, vm: VmId) -> VmState {
+        self.state[vm.index()]
+    }
+
+    pub fn set(&mut self, vm: VmId, now: SimTime, s: VmState) {
+        let i = vm.index();
+        let old = self.state[i];
+        if old == s {
+            return;
+        }
+        self.time_us[i][old as usize] += now.since(self.since[i]).as_us();
+        self.state[i] = s;
+        self.since[i] = now;
+    }
+
+    /// Closes every open interval at `end`.
+    pub fn finish(&mut self, end: SimTime) {
+        for i in 0..self.state.len() {
+            self.time_us[i][self.state[i] as usize] += end.since(self.since[i]).as_us();
+            self.since[i] = end;
+        }
+    }
+}
+
+/// Host downtime (failure to back in service), clipped to each host's observed window.
+pub struct HostLedger {
+    down_since: Vec<Option<SimTime>>,
+    window: Vec<(SimTime, SimTime)>,
+    pub down_us: Vec<u64>,
+    pub failures: Vec<u32>,
+    down_now: usize,
+    last_change: SimTime,
+    /// `concurrency_us[k]`: time with exactly k hosts down.
+    pub concurrency_us: Vec<u64>,
+}
+
+impl HostLedger {
+    pub fn new(window: Vec<(SimTime, SimTime)>) -> Self {
+        let n = window.len();
+        HostLedger {
+            down_since: vec![None; n],
+            window,
+            down_us: vec![0; n],
+            failures: vec![0; n],
+            down_now: 0,
+            last_change: SimTime::ZERO,
+            concurrency_us: vec![0],
+        }
+    }
+
+    fn tick(&mut self, now: SimTime) {
+        if self.concurrency_us.len() <= self.down_now {
+            self.concurrency_us.resize(self.down_now + 1, 0);
+        }
+        self.concurrency_us[self.down_now] += now.since(self.last_change).as_us();
+        self.last_change = now;
+    }
+
+    /// A host stops serving. `counts_as_failure` is false for outages that are not failures.
+    pub fn down(&mut self, h: HostId, now: SimTime, counts_as_failure: bool) {
+        self.tick(now);
+        self.down_now += 1;
+        self.down_since[h.index()] = Some(now);
+        if counts_as_failure {
+            self.failures[h.index()] += 1;
+        }
+    }
+
+    pub fn up(&mut self, h: HostId, now: SimTime) {
+        self.tick(now);
+        self.down_now -= 1;
+        if let Some(since) = self.down_since[h.index()].take() {
+            self.down_us[h.index()] += self.clipped(h, since, now);
+        }
+    }
+
+    fn clipped(&self, h: HostId, a: SimTime, b: SimTime) -> u64 {
+        let (ws, we) = self.window[h.index()];
+        let (lo, hi) = (a.max(ws), b.min(we));
+        hi.since(lo).as_us()
+    }
+
+    pub fn finish(&mut self, end: SimTime) {
+        self.tick(end);
+        for i in 0..self.down_since.len() {
+            if let Some(since) = self.down_since[i].take() {
+                self.down_us[i] += self.clipped(HostId(i as u32), since, end);
+            }
+        }
+    }
+
+    /// Observed time of each host inside `[0, end]`.
+    pub fn observed_us(&self, end: SimTime) -> Vec<u64> {
+        self.window
+            .iter()
+            .map(|&(ws, we)| we.min(end).since(ws).as_us())
+            .collect()
+    }
+}

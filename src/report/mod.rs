@@ -1,0 +1,34 @@
+//! Exporters of aggregated results: JSON summary, CSV tables, the text summary. They consume a
+//! `RunResult` and never reach into the engine. All files are written atomically.
+
+pub mod atomic;
+pub mod json;
+pub mod tables;
+pub mod text;
+
+use crate::runner::RunResult;
+use crate::scenario::model::Model;
+use std::path::{Path, PathBuf};
+
+/// Writes `summary.json`, `vms.csv` and `hosts.csv` into `dir`; returns the paths written.
+pub fn write_all(dir: &Path, model: &Model, result: &RunResult) -> std::io::Result<Vec<PathBuf>> {
+    let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
+    let mut summary =
+        serde_json::to_vec_pretty(&json::summary(model, result)).map_err(std::io::Error::other)?;
+    summary.push(b'\n');
+    let files = [
+        ("summary.json", summary),
+        ("vms.csv", tables::vms_csv(model, result).map_err(to_io)?),
+        (
+            "hosts.csv",
+            tables::hosts_csv(model, result).map_err(to_io)?,
+        ),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let p = dir.join(name);
+        atomic::write_atomic(&p, &bytes)?;
+        written.push(p);
+    }
+    Ok(written)
+}

@@ -1,0 +1,710 @@
+//! The scenario schema: reads the `Node` tree into a `Model`, checking every key.
+//!
+//! Each section has one reader function. A problem is recorded with its origin and reading goes
+//! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
+//! and rack names) are resolved after all sections are read.
+
+use super::model::{Model, PolicyConfig, Provenance, SimulationConfig};
+use super::read::{closest, Diagnostics, DistContext, TableReader};
+use super::tree::Node;
+use crate::faults::trace::{map_in_order, read_fta};
+use crate::faults::{DomainFailures, FailureModel, HostFailures};
+use crate::infra::scheduler::{place_all, AllocationConfig};
+use crate::policy::POLICY_NAMES;
+use crate::world::ids::{
+    FaultDomainId, FlavorId, HostTypeId, RackId, ServerGroupId, WorkloadId, ZoneId,
+};
+use crate::world::topology::{DomainLevel, FaultDomain, Host, HostType, Rack, Topology, Zone};
+use crate::world::vms::{Flavor, GroupPolicy, ServerGroup, Storage, Vm, Workload};
+
+/// Upper bounds that keep a typo from asking for a billion hosts. "Put a limit on everything."
+const MAX_HOSTS: i64 = 1_000_000;
+const MAX_VMS: i64 = 10_000_000;
+const MAX_REPLICATIONS: i64 = 100_000;
+
+pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model> {
+    let mut top = TableReader::new(root, "", d)?;
+    let ctx = DistContext {
+        base_dir: prov
+            .file
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default(),
+    };
+    let name = top.str("name", d).map(str::to_string);
+    let description = top.opt_str("description", d).unwrap_or("").to_string();
+    let simulation = top
+        .opt_table("simulation", d)
+        .and_then(|t| read_simulation(t, d));
+    if !top.has("simulation") {
+        top.node("simulation");
+        d.push(
+            &top.origin,
+            "simulation",
+            "missing required table [simulation]",
+        );
+    }
+    let host_types = read_host_types(top.opt_table_array("host_types", d), d);
+    let topo_table = top.opt_table("topology", d);
+    let racks_tables = top.opt_table_array("racks", d);
+    let topology = read_topology(topo_table, racks_tables, &host_types, &top.origin, d);
+    let flavors = read_flavors(top.opt_table_array("flavors", d), d);
+    let workload_tables = top.opt_table_array("workloads", d);
+    let workloads = read_workloads(workload_tables, &flavors, d);
+    let allocation = match top.opt_table("nova", d) {
+        Some(t) => read_nova(t, d),
+        None => Some(AllocationConfig::default()),
+    };
+    let failures = match (top.opt_table("failures", d), &topology) {
+        (Some(t), Some(topo)) => read_failures(t, topo, &ctx, d),
+        (Some(t), None) => {
+            // Still check the section's own keys so every problem is reported.
+            let empty = Topology::default();
+            read_failures(t, &empty, &ctx, d)
+        }
+        (None, _) => Some(FailureModel::default()),
+    };
+    let policy = match top.opt_table("policy", d) {
+        Some(t) => read_policy(t, d),
+        None => Some(PolicyConfig {
+            name: "none".into(),
+        }),
+    };
+    top.finish(d);
+
+    let (
+        name,
+        simulation,
+        topology,
+        (workloads, groups, vms, wl_origins),
+        failures,
+        policy,
+        allocation,
+    ) = (
+        name?,
+        simulation?,
+        topology?,
+        workloads?,
+        failures?,
+        policy?,
+        allocation?,
+    );
+    if !d.is_empty() {
+        return None;
+    }
+    for (w, origin) in workloads.iter().zip(&wl_origins) {
+        if w.storage == Storage::Local {
+            for ht in &topology.host_types {
+                if ht.disk_gib.is_none() {
+                    d.push(
+                        origin,
+                        "storage",
+                        format!(
+                        "workload \"{}\" uses local storage but host type \"{}\" has no disk_gib",
+                        w.name, ht.name
+                    ),
+                    );
+                }
+            }
+        }
+    }
+    if !d.is_empty() {
+        return None;
+    }
+    let placement = match place_all(&topology, &flavors, &workloads, &groups, &vms, &allocation) {
+        Ok(p) => p,
+        Err(short) => {
+            for (&wi, &n) in &short.unplaced {
+                let w = &workloads[wi];
+                let mut msg = format!(
+                    "cannot place {n} of {} VMs of workload \"{}\"",
+                    w.count, w.name
+                );
+                let mut gaps = Vec::new();
+                if short.vcpus_missing > 0 {
+                    gaps.push(format!("{} vCPUs", short.vcpus_missing));
+                }
+                if short.ram_gib_missing > 0 {
+                    gaps.push(format!("{} GiB RAM", short.ram_gib_missing));
+                }
+                if short.disk_gib_missing > 0 {
+                    gaps.push(format!("{} GiB local disk", short.disk_gib_missing));
+                }
+                if gaps.is_empty() {
+                    msg.push_str(
+                        ": total capacity suffices, so server-group rules or per-host fit block it",
+                    );
+                } else {
+                    msg.push_str(&format!(
+                        ": the fleet is short of {} (after allocation ratios and reserved host memory)",
+                        gaps.join(", ")
+                    ));
+                }
+                d.push(&wl_origins[wi], &format!("workloads[{wi}]"), msg);
+            }
+            return None;
+        }
+    };
+    Some(Model {
+        name,
+        description,
+        provenance: prov,
+        simulation,
+        topology,
+        flavors,
+        workloads,
+        groups,
+        vms,
+        placement,
+        failures,
+        policy,
+        allocation,
+    })
+}
+
+fn read_simulation(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<SimulationConfig> {
+    let horizon = t.duration("horizon", false, d);
+    let replications = t
+        .opt_int("replications", 1, MAX_REPLICATIONS, d)
+        .unwrap_or(1);
+    let seed = t.int("seed", 0, i64::MAX, d);
+    t.finish(d);
+    Some(SimulationConfig {
+        horizon: horizon?,
+        replications: replications as u32,
+        seed: seed? as u64,
+    })
+}
+
+fn read_host_types(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> Vec<HostType> {
+    let mut out = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for mut t in tables {
+        let name = t.str("name", d);
+        let vcpus = t.int("vcpus", 1, 100_000, d);
+        let ram = t.int("ram_gib", 1, 1_000_000, d);
+        let disk = t.opt_int("disk_gib", 1, 1_000_000_000, d);
+        let nic = t.positive_number("nic_gbps", d);
+        let boot = t.duration("boot_time", true, d);
+        if let Some(n) = name {
+            if names.iter().any(|x| x == n) {
+                d.push(
+                    &t.origin,
+                    &t.key_path("name"),
+                    format!("duplicate host type name \"{n}\""),
+                );
+            }
+            names.push(n.to_string());
+        }
+        t.finish(d);
+        if let (Some(name), Some(vcpus), Some(ram), Some(nic), Some(boot)) =
+            (name, vcpus, ram, nic, boot)
+        {
+            out.push(HostType {
+                name: name.to_string(),
+                vcpus: vcpus as u32,
+                ram_gib: ram as u32,
+                disk_gib: disk.map(|x| x as u32),
+                nic_gbps: nic,
+                boot_time: boot,
+            });
+        }
+    }
+    out
+}
+
+fn resolve(
+    name: &str,
+    known: &[String],
+    what: &str,
+    t: &TableReader<'_>,
+    key: &'static str,
+    d: &mut Diagnostics,
+) -> Option<usize> {
+    match known.iter().position(|k| k == name) {
+        Some(i) => Some(i),
+        None => {
+            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+            let hint = match closest(name, &names) {
+                Some(s) => format!(" (did you mean \"{s}\"?)"),
+                None if names.is_empty() => format!(" (no {what}s are defined)"),
+                None => format!(" (defined: {})", names.join(", ")),
+            };
+            d.push(
+                &t.origin,
+                &t.key_path(key),
+                format!("undefined {what} \"{name}\"{hint}"),
+            );
+            None
+        }
+    }
+}
+
+fn read_topology(
+    uniform: Option<TableReader<'_>>,
+    racks: Vec<TableReader<'_>>,
+    host_types: &[HostType],
+    root: &super::tree::Origin,
+    d: &mut Diagnostics,
+) -> Option<Topology> {
+    let type_names: Vec<String> = host_types.iter().map(|h| h.name.clone()).collect();
+    let mut topo = Topology {
+        host_types: host_types.to_vec(),
+        ..Topology::default()
+    };
+    match (uniform, racks.is_empty()) {
+        (Some(_), false) => {
+            d.push(
+                root,
+                "racks",
+                "give either [topology] or [[racks]], not both",
+            );
+            None
+        }
+        (None, true) => {
+            d.push(
+                root,
+                "topology",
+                "missing required table [topology] (or a [[racks]] list)",
+            );
+            None
+        }
+        (Some(mut t), true) => {
+            let zones = t.opt_str_list("zones", d);
+            if !t.has("zones") {
+                d.push(&t.origin, &t.key_path("zones"), "missing required key");
+            }
+            let fds = t.int("fault_domains_per_zone", 1, 10_000, d);
+            let rpf = t.int("racks_per_fault_domain", 1, 100_000, d);
+            let hpr = t.int("hosts_per_rack", 1, 100_000, d);
+            let ht = t
+                .str("host_type", d)
+                .and_then(|n| resolve(n, &type_names, "host type", &t, "host_type", d));
+            let (origin, path) = (t.origin.clone(), t.path.clone());
+            t.finish(d);
+            let (zones, fds, rpf, hpr, ht) = (zones?, fds?, rpf?, hpr?, ht?);
+            if zones.is_empty() {
+                d.push(&origin, "topology.zones", "needs at least one zone");
+                return None;
+            }
+            let total = zones.len() as i64 * fds * rpf * hpr;
+            if total > MAX_HOSTS {
+                d.push(
+                    &origin,
+                    &path,
+                    format!("{total} hosts exceed the limit of {MAX_HOSTS}"),
+                );
+                return None;
+            }
+            let width = hpr.to_string().len().max(2);
+            for z in zones {
+                let zid = ZoneId(topo.zones.len() as u32);
+                topo.zones.push(Zone {
+                    name: z.to_string(),
+                });
+                for f in 1..=fds {
+                    let fid = FaultDomainId(topo.fault_domains.len() as u32);
+                    let fname = format!("{z}-fd{f}");
+                    topo.fault_domains.push(FaultDomain {
+                        name: fname.clone(),
+                        zone: zid,
+                    });
+                    for r in 1..=rpf {
+                        let rid = RackId(topo.racks.len() as u32);
+                        let rname = format!("{fname}-r{r}");
+                        for h in 1..=hpr {
+                            topo.hosts.push(Host {
+                                name: format!("{rname}-h{h:0width$}"),
+                                rack: rid,
+                                fault_domain: fid,
+                                zone: zid,
+                                host_type: HostTypeId(ht as u32),
+                            });
+                        }
+                        topo.racks.push(Rack {
+                            name: rname,
+                            fault_domain: fid,
+                            zone: zid,
+                        });
+                    }
+                }
+            }
+            Some(topo)
+        }
+        (None, false) => {
+            let mut ok = true;
+            let mut seen: Vec<String> = Vec::new();
+            for mut t in racks {
+                let name = t.str("name", d);
+                let zone = t.str("zone", d);
+                let fd = t.str("fault_domain", d);
+                let hosts = t.int("hosts", 1, MAX_HOSTS, d);
+                let ht = t
+                    .str("host_type", d)
+                    .and_then(|n| resolve(n, &type_names, "host type", &t, "host_type", d));
+                if let Some(n) = name {
+                    if seen.iter().any(|s| s == n) {
+                        d.push(
+                            &t.origin,
+                            &t.key_path("name"),
+                            format!("duplicate rack name \"{n}\""),
+                        );
+                        ok = false;
+                    }
+                    seen.push(n.to_string());
+                }
+                t.finish(d);
+                let (Some(name), Some(zone), Some(fd), Some(hosts), Some(ht)) =
+                    (name, zone, fd, hosts, ht)
+                else {
+                    ok = false;
+                    continue;
+                };
+                let zid = match topo.zones.iter().position(|z| z.name == zone) {
+                    Some(i) => ZoneId(i as u32),
+                    None => {
+                        topo.zones.push(Zone {
+                            name: zone.to_string(),
+                        });
+                        ZoneId(topo.zones.len() as u32 - 1)
+                    }
+                };
+                let fid = match topo
+                    .fault_domains
+                    .iter()
+                    .position(|f| f.name == fd && f.zone == zid)
+                {
+                    Some(i) => FaultDomainId(i as u32),
+                    None => {
+                        topo.fault_domains.push(FaultDomain {
+                            name: fd.to_string(),
+                            zone: zid,
+                        });
+                        FaultDomainId(topo.fault_domains.len() as u32 - 1)
+                    }
+                };
+                let rid = RackId(topo.racks.len() as u32);
+                topo.racks.push(Rack {
+                    name: name.to_string(),
+                    fault_domain: fid,
+                    zone: zid,
+                });
+                let width = hosts.to_string().len().max(2);
+                for h in 1..=hosts {
+                    topo.hosts.push(Host {
+                        name: format!("{name}-h{h:0width$}"),
+                        rack: rid,
+                        fault_domain: fid,
+                        zone: zid,
+                        host_type: HostTypeId(ht as u32),
+                    });
+                }
+            }
+            if topo.hosts.len() as i64 > MAX_HOSTS {
+                d.push(
+                    root,
+                    "racks",
+                    format!("{} hosts exceed the limit of {MAX_HOSTS}", topo.hosts.len()),
+                );
+                ok = false;
+            }
+            ok.then_some(topo)
+        }
+    }
+}
+
+fn read_flavors(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> Vec<Flavor> {
+    let mut out: Vec<Flavor> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for mut t in tables {
+        let name = t.str("name", d);
+        let vcpus = t.int("vcpus", 1, 10_000, d);
+        let ram = t.int("ram_gib", 1, 1_000_000, d);
+        let disk = t.opt_int("disk_gib", 0, 1_000_000, d).unwrap_or(0);
+        if let Some(n) = name {
+            if names.iter().any(|x| x == n) {
+                d.push(
+                    &t.origin,
+                    &t.key_path("name"),
+                    format!("duplicate flavor name \"{n}\""),
+                );
+            }
+            names.push(n.to_string());
+        }
+        t.finish(d);
+        if let (Some(name), Some(vcpus), Some(ram)) = (name, vcpus, ram) {
+            out.push(Flavor {
+                name: name.to_string(),
+                vcpus: vcpus as u32,
+                ram_gib: ram as u32,
+                disk_gib: disk as u32,
+            });
+        }
+    }
+    out
+}
+
+type WorkloadParts = (
+    Vec<Workload>,
+    Vec<ServerGroup>,
+    Vec<Vm>,
+    Vec<super::tree::Origin>,
+);
+
+fn read_workloads(
+    tables: Vec<TableReader<'_>>,
+    flavors: &[Flavor],
+    d: &mut Diagnostics,
+) -> Option<WorkloadParts> {
+    let flavor_names: Vec<String> = flavors.iter().map(|f| f.name.clone()).collect();
+    let (mut workloads, mut groups, mut vms, mut origins) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut ok = true;
+    if tables.is_empty() {
+        ok = false;
+        d.push(
+            &super::tree::Origin::File(0..0),
+            "workloads",
+            "missing: at least one [[workloads]] entry is required",
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for mut t in tables {
+        let name = t.str("name", d);
+        let count = t.int("count", 1, MAX_VMS, d);
+        let flavor = t
+            .str("flavor", d)
+            .and_then(|n| resolve(n, &flavor_names, "flavor", &t, "flavor", d));
+        let storage = t
+            .choice("storage", &["shared", "local", "volume"], d)
+            .map(|s| match s {
+                "shared" => Storage::Shared,
+                "local" => Storage::Local,
+                _ => Storage::Volume,
+            });
+        let boot = t.duration("boot_time", true, d);
+        let ha = t.opt_bool("ha", d).unwrap_or(true);
+        let tags = t.opt_str_list("tags", d).unwrap_or_default();
+        let group = match t.opt_table("server_group", d) {
+            Some(mut g) => {
+                let p = g
+                    .choice(
+                        "policy",
+                        &["anti-affinity", "affinity", "soft-anti-affinity"],
+                        d,
+                    )
+                    .map(|p| match p {
+                        "anti-affinity" => GroupPolicy::AntiAffinity,
+                        "affinity" => GroupPolicy::Affinity,
+                        _ => GroupPolicy::SoftAntiAffinity,
+                    });
+                let size = g.opt_int("size", 1, MAX_VMS, d);
+                g.finish(d);
+                p.map(|p| Some((p, size)))
+            }
+            None => Some(None),
+        };
+        if let Some(n) = name {
+            if seen.iter().any(|s| s == n) {
+                d.push(
+                    &t.origin,
+                    &t.key_path("name"),
+                    format!("duplicate workload name \"{n}\""),
+                );
+                ok = false;
+            }
+            seen.push(n.to_string());
+        }
+        let origin = t.origin.clone();
+        t.finish(d);
+        let (Some(name), Some(count), Some(flavor), Some(storage), Some(boot), Some(group)) =
+            (name, count, flavor, storage, boot, group)
+        else {
+            ok = false;
+            continue;
+        };
+        let wid = WorkloadId(workloads.len() as u32);
+        let count = count as u32;
+        let first_group = groups.len();
+        if let Some((policy, size)) = group {
+            let size = size.map(|s| s as u32).unwrap_or(count).max(1);
+            for _ in 0..count.div_ceil(size) {
+                groups.push(ServerGroup {
+                    policy,
+                    workload: wid,
+                });
+            }
+            for i in 0..count {
+                vms.push(Vm {
+                    name: format!("{name}-{}", i + 1),
+                    workload: wid,
+                    flavor: FlavorId(flavor as u32),
+                    group: Some(ServerGroupId((first_group + (i / size) as usize) as u32)),
+                });
+            }
+        } else {
+            for i in 0..count {
+                vms.push(Vm {
+                    name: format!("{name}-{}", i + 1),
+                    workload: wid,
+                    flavor: FlavorId(flavor as u32),
+                    group: None,
+                });
+            }
+        }
+        workloads.push(Workload {
+            name: name.to_string(),
+            count,
+            flavor: FlavorId(flavor as u32),
+            storage,
+            boot_time: boot,
+            ha,
+            tags: tags.into_iter().map(str::to_string).collect(),
+        });
+        origins.push(origin);
+    }
+    if vms.len() as i64 > MAX_VMS {
+        d.push(
+            &super::tree::Origin::File(0..0),
+            "workloads",
+            format!("{} VMs exceed the limit of {MAX_VMS}", vms.len()),
+        );
+        ok = false;
+    }
+    ok.then_some((workloads, groups, vms, origins))
+}
+
+fn read_nova(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<AllocationConfig> {
+    let def = AllocationConfig::default();
+    let mut num = |t: &mut TableReader<'_>, key: &'static str, default: f64| {
+        if t.has(key) {
+            t.positive_number(key, d)
+        } else {
+            Some(default)
+        }
+    };
+    let cpu = num(&mut t, "cpu_allocation_ratio", def.cpu_allocation_ratio);
+    let ram = num(&mut t, "ram_allocation_ratio", def.ram_allocation_ratio);
+    let disk = num(&mut t, "disk_allocation_ratio", def.disk_allocation_ratio);
+    let reserved = t.opt_int("reserved_host_memory_mb", 0, 1 << 40, d);
+    let had_reserved = t.has("reserved_host_memory_mb");
+    t.finish(d);
+    if had_reserved && reserved.is_none() {
+        return None;
+    }
+    Some(AllocationConfig {
+        cpu_allocation_ratio: cpu?,
+        ram_allocation_ratio: ram?,
+        disk_allocation_ratio: disk?,
+        reserved_host_memory_mb: reserved
+            .map(|r| r as u64)
+            .unwrap_or(def.reserved_host_memory_mb),
+    })
+}
+
+fn read_failures(
+    mut t: TableReader<'_>,
+    topo: &Topology,
+    ctx: &DistContext,
+    d: &mut Diagnostics,
+) -> Option<FailureModel> {
+    let mut ok = true;
+    let host = match t.opt_table("host", d) {
+        Some(mut h) => {
+            let tb = h.dist("time_between", ctx, d);
+            let rep = h.dist("repair", ctx, d);
+            h.finish(d);
+            match (tb, rep) {
+                (Some(time_between), Some(repair)) => Some(HostFailures {
+                    time_between,
+                    repair,
+                }),
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let mut domains = Vec::new();
+    for (i, mut f) in t.opt_table_array("domain", d).into_iter().enumerate() {
+        let level = f
+            .choice("level", &["rack", "fault_domain", "zone"], d)
+            .map(|l| match l {
+                "rack" => DomainLevel::Rack,
+                "fault_domain" => DomainLevel::FaultDomain,
+                _ => DomainLevel::Zone,
+            });
+        let name = f.opt_str("name", d).map(str::to_string);
+        let tb = f.dist("time_between", ctx, d);
+        let rep = f.dist("repair", ctx, d);
+        f.finish(d);
+        match (level, tb, rep) {
+            (Some(level), Some(time_between), Some(repair)) => domains.push(DomainFailures {
+                name: name.unwrap_or_else(|| format!("{}-outage-{}", level.name(), i + 1)),
+                level,
+                time_between,
+                repair,
+                domains: topo.domains(level),
+            }),
+            _ => ok = false,
+        }
+    }
+    let trace = match t.opt_table("trace", d) {
+        Some(mut tr) => {
+            let file_node = tr.node("file");
+            let file = tr.str("file", d);
+            let format = tr.choice("format", &["fta"], d);
+            let mapping = tr.opt_choice("mapping", &["in-order"], d);
+            let bad_mapping = tr.has("mapping") && mapping.is_none();
+            let file_key = tr.key_path("file");
+            tr.finish(d);
+            match (file, format) {
+                (Some(file), Some(_)) if !bad_mapping => {
+                    let path = ctx.base_dir.join(file);
+                    match read_fta(&path) {
+                        Ok(nodes) if nodes.is_empty() => {
+                            d.push(
+                                &file_node.unwrap().origin,
+                                &file_key,
+                                format!("{}: no intervals in trace", path.display()),
+                            );
+                            ok = false;
+                            None
+                        }
+                        Ok(nodes) => Some(map_in_order(&nodes, topo.hosts.len())),
+                        Err(msg) => {
+                            d.push(
+                                &file_node.unwrap().origin,
+                                &file_key,
+                                format!("{}: {msg}", path.display()),
+                            );
+                            ok = false;
+                            None
+                        }
+                    }
+                }
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    t.finish(d);
+    ok.then_some(FailureModel {
+        host,
+        domains,
+        trace,
+    })
+}
+
+fn read_policy(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<PolicyConfig> {
+    let name = t.choice("name", POLICY_NAMES, d);
+    t.finish(d);
+    Some(PolicyConfig {
+        name: name?.to_string(),
+    })
+}

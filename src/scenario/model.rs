@@ -1,0 +1,51 @@
+//! The resolved, immutable scenario the simulator runs: typed ids only, every name resolved,
+//! every default applied, initial placement done.
+
+use crate::faults::FailureModel;
+use crate::infra::scheduler::AllocationConfig;
+use crate::sim::time::SimDuration;
+use crate::world::ids::HostId;
+use crate::world::topology::Topology;
+use crate::world::vms::{Flavor, ServerGroup, Vm, Workload};
+use std::path::PathBuf;
+
+/// Where the scenario came from, for reports and reproduction.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    pub file: PathBuf,
+    /// sha256 of the scenario file's bytes, before overrides.
+    pub sha256: String,
+    /// The `--set key=value` overrides applied, in command-line order.
+    pub overrides: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SimulationConfig {
+    pub horizon: SimDuration,
+    pub replications: u32,
+    pub seed: u64,
+}
+
+/// The HA policy a scenario asks for, by its registered name.
+#[derive(Clone, Debug)]
+pub struct PolicyConfig {
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub name: String,
+    pub description: String,
+    pub provenance: Provenance,
+    pub simulation: SimulationConfig,
+    pub topology: Topology,
+    pub flavors: Vec<Flavor>,
+    pub workloads: Vec<Workload>,
+    pub groups: Vec<ServerGroup>,
+    pub vms: Vec<Vm>,
+    /// Initial host of each VM, by `VmId` index.
+    pub placement: Vec<HostId>,
+    pub failures: FailureModel,
+    pub policy: PolicyConfig,
+    pub allocation: AllocationConfig,
+}

@@ -1,0 +1,70 @@
+//! VM definitions: flavors, workloads, server groups and the individual VMs.
+
+use super::ids::{FlavorId, ServerGroupId, WorkloadId};
+use crate::sim::time::SimDuration;
+
+#[derive(Clone, Debug)]
+pub struct Flavor {
+    pub name: String,
+    pub vcpus: u32,
+    pub ram_gib: u32,
+    pub disk_gib: u32,
+}
+
+/// Where a VM's disks live; decides what an evacuation keeps (Nova evacuate semantics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// Instance directory on shared storage (NFS, Ceph RBD): survives the host.
+    Shared,
+    /// Image-backed local disk: lost with the host, rebuilt from the image on evacuation.
+    Local,
+    /// Boot from a Cinder volume: re-attached on the new host.
+    Volume,
+}
+
+impl Storage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::Shared => "shared",
+            Storage::Local => "local",
+            Storage::Volume => "volume",
+        }
+    }
+}
+
+/// Nova server-group policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupPolicy {
+    /// Hard: at most one member per host (`max_server_per_host` 1, ServerGroupAntiAffinityFilter).
+    AntiAffinity,
+    /// Hard: all members on one host.
+    Affinity,
+    /// Weigher only: prefer hosts with fewer members, violations allowed.
+    SoftAntiAffinity,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub name: String,
+    pub count: u32,
+    pub flavor: FlavorId,
+    pub storage: Storage,
+    /// Guest boot to "running" after the hypervisor starts it.
+    pub boot_time: SimDuration,
+    pub ha: bool,
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerGroup {
+    pub policy: GroupPolicy,
+    pub workload: WorkloadId,
+}
+
+#[derive(Clone, Debug)]
+pub struct Vm {
+    pub name: String,
+    pub workload: WorkloadId,
+    pub flavor: FlavorId,
+    pub group: Option<ServerGroupId>,
+}
