@@ -7,10 +7,11 @@
 //! `initial_cpu_allocation_ratio` 4.0, `initial_ram_allocation_ratio` 1.0,
 //! `initial_disk_allocation_ratio` 1.0, `reserved_host_memory_mb` 512.
 
-use crate::world::ids::{FaultDomainId, HostId, ServerGroupId, VmId};
+use crate::world::ids::{HostId, ServerGroupId, VmId};
 use crate::world::topology::Topology;
 use crate::world::vms::{Flavor, GroupPolicy, ServerGroup, Storage, Vm, Workload};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The `[nova]` options that placement reads.
 #[derive(Clone, Debug)]
@@ -118,6 +119,70 @@ pub struct Shortfall {
     pub disk_gib_missing: u64,
 }
 
+/// Hosts of each fault domain ordered by the RAM weigher: most free RAM first, then lowest id.
+/// Lets placement look at the few best hosts instead of scanning the fleet for every VM.
+struct WeighedHosts {
+    by_fd: Vec<BTreeSet<(Reverse<u64>, HostId)>>,
+}
+
+impl WeighedHosts {
+    fn new(topo: &Topology, usage: &[HostUsage]) -> Self {
+        let mut by_fd = vec![BTreeSet::new(); topo.fault_domains.len()];
+        for h in topo.host_ids() {
+            by_fd[topo.host(h).fault_domain.index()]
+                .insert((Reverse(usage[h.index()].free_ram_mib()), h));
+        }
+        WeighedHosts { by_fd }
+    }
+
+    fn claim(&mut self, topo: &Topology, usage: &mut [HostUsage], h: HostId, c: &Claim) {
+        let set = &mut self.by_fd[topo.host(h).fault_domain.index()];
+        set.remove(&(Reverse(usage[h.index()].free_ram_mib()), h));
+        usage[h.index()].add(c);
+        set.insert((Reverse(usage[h.index()].free_ram_mib()), h));
+    }
+}
+
+/// Server-group bookkeeping during placement.
+#[derive(Default)]
+struct GroupState {
+    members: BTreeMap<(ServerGroupId, HostId), u32>,
+    pinned: BTreeMap<ServerGroupId, HostId>,
+}
+
+/// The best host of one fault domain for a claim: passes the filters, then fewest soft
+/// anti-affinity members, then most free RAM, then lowest id. Returns `(soft, host)`.
+fn best_in_fd(
+    set: &BTreeSet<(Reverse<u64>, HostId)>,
+    usage: &[HostUsage],
+    claim: &Claim,
+    policy: Option<(ServerGroupId, GroupPolicy)>,
+    groups: &GroupState,
+) -> Option<(u32, Reverse<u64>, HostId)> {
+    let mut best: Option<(u32, Reverse<u64>, HostId)> = None;
+    for &(ram, h) in set {
+        // Hosts come in weigher order: once one fits with no soft penalty, nothing later beats it.
+        if !usage[h.index()].fits(claim) {
+            continue;
+        }
+        let members = policy
+            .map(|(g, _)| *groups.members.get(&(g, h)).unwrap_or(&0))
+            .unwrap_or(0);
+        let soft = match policy {
+            Some((_, GroupPolicy::AntiAffinity)) if members > 0 => continue,
+            Some((_, GroupPolicy::SoftAntiAffinity)) => members,
+            _ => 0,
+        };
+        if best.is_none_or(|b| (soft, ram, h) < b) {
+            best = Some((soft, ram, h));
+        }
+        if soft == 0 {
+            break;
+        }
+    }
+    best
+}
+
 /// Initial placement of every VM, in VM order; `Err` lists what did not fit.
 pub fn place_all(
     topo: &Topology,
@@ -128,11 +193,11 @@ pub fn place_all(
     cfg: &AllocationConfig,
 ) -> Result<Vec<HostId>, Shortfall> {
     let mut usage = host_capacities(topo, cfg);
+    let mut weighed = WeighedHosts::new(topo, &usage);
     let n_fd = topo.fault_domains.len();
     // Members of each workload per fault domain: the spread weigher's input.
     let mut per_fd: Vec<Vec<u32>> = vec![vec![0; n_fd]; workloads.len()];
-    let mut group_members: BTreeMap<(ServerGroupId, HostId), u32> = BTreeMap::new();
-    let mut group_host: BTreeMap<ServerGroupId, HostId> = BTreeMap::new();
+    let mut gs = GroupState::default();
     let mut placement = Vec::with_capacity(vms.len());
     let mut shortfall = Shortfall::default();
 
@@ -140,55 +205,45 @@ pub fn place_all(
         let w = &workloads[vm.workload.index()];
         let claim = Claim::of(&flavors[vm.flavor.index()], w.storage);
         let policy = vm.group.map(|g| (g, groups[g.index()].policy));
-        let mut best: Option<(HostId, (u32, u32, u64))> = None;
-        for h in topo.host_ids() {
-            let u = &usage[h.index()];
-            if !u.fits(&claim) {
-                continue;
-            }
-            let members = policy
-                .map(|(g, _)| *group_members.get(&(g, h)).unwrap_or(&0))
-                .unwrap_or(0);
-            match policy {
-                Some((_, GroupPolicy::AntiAffinity)) if members > 0 => continue,
-                Some((g, GroupPolicy::Affinity)) => {
-                    if let Some(&pinned) = group_host.get(&g) {
-                        if pinned != h {
-                            continue;
+        let pinned = match policy {
+            Some((g, GroupPolicy::Affinity)) => gs.pinned.get(&g).copied(),
+            _ => None,
+        };
+        let chosen = if let Some(h) = pinned {
+            usage[h.index()].fits(&claim).then_some(h)
+        } else {
+            // Fault domains from least to most used by this workload; among equally used ones
+            // the best host wins, so spreading comes first and the RAM weigher second.
+            let counts = &per_fd[vm.workload.index()];
+            let mut order: Vec<usize> = (0..n_fd).collect();
+            order.sort_by_key(|&f| (counts[f], f));
+            let mut chosen = None;
+            let mut i = 0;
+            while i < order.len() && chosen.is_none() {
+                let level = counts[order[i]];
+                let mut best: Option<(u32, Reverse<u64>, HostId)> = None;
+                while i < order.len() && counts[order[i]] == level {
+                    if let Some(c) =
+                        best_in_fd(&weighed.by_fd[order[i]], &usage, &claim, policy, &gs)
+                    {
+                        if best.is_none_or(|b| c < b) {
+                            best = Some(c);
                         }
                     }
+                    i += 1;
                 }
-                _ => {}
+                chosen = best.map(|b| b.2);
             }
-            let fd: FaultDomainId = topo.host(h).fault_domain;
-            let soft = match policy {
-                Some((_, GroupPolicy::SoftAntiAffinity)) => members,
-                _ => 0,
-            };
-            // Lower is better for the first two keys, higher free RAM is better.
-            let key = (
-                per_fd[vm.workload.index()][fd.index()],
-                soft,
-                u.free_ram_mib(),
-            );
-            let better = match &best {
-                None => true,
-                Some((_, b)) => {
-                    (key.0, key.1, std::cmp::Reverse(key.2)) < (b.0, b.1, std::cmp::Reverse(b.2))
-                }
-            };
-            if better {
-                best = Some((h, key));
-            }
-        }
-        match best {
-            Some((h, _)) => {
-                usage[h.index()].add(&claim);
+            chosen
+        };
+        match chosen {
+            Some(h) => {
+                weighed.claim(topo, &mut usage, h, &claim);
                 per_fd[vm.workload.index()][topo.host(h).fault_domain.index()] += 1;
                 if let Some((g, p)) = policy {
-                    *group_members.entry((g, h)).or_insert(0) += 1;
+                    *gs.members.entry((g, h)).or_insert(0) += 1;
                     if p == GroupPolicy::Affinity {
-                        group_host.entry(g).or_insert(h);
+                        gs.pinned.entry(g).or_insert(h);
                     }
                 }
                 placement.push(h);

@@ -44,13 +44,20 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             "missing required table [simulation]",
         );
     }
-    let host_types = read_host_types(top.opt_table_array("host_types", d), d);
+    let (host_types, host_type_names) = read_host_types(top.opt_table_array("host_types", d), d);
     let topo_table = top.opt_table("topology", d);
     let racks_tables = top.opt_table_array("racks", d);
-    let topology = read_topology(topo_table, racks_tables, &host_types, &top.origin, d);
-    let flavors = read_flavors(top.opt_table_array("flavors", d), d);
+    let topology = read_topology(
+        topo_table,
+        racks_tables,
+        &host_types,
+        &host_type_names,
+        &top.origin,
+        d,
+    );
+    let (flavors, flavor_names) = read_flavors(top.opt_table_array("flavors", d), d);
     let workload_tables = top.opt_table_array("workloads", d);
-    let workloads = read_workloads(workload_tables, &flavors, d);
+    let workloads = read_workloads(workload_tables, &flavor_names, d);
     let allocation = match top.opt_table("nova", d) {
         Some(t) => read_nova(t, d),
         None => Some(AllocationConfig::default()),
@@ -176,7 +183,12 @@ fn read_simulation(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<Simula
     })
 }
 
-fn read_host_types(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> Vec<HostType> {
+/// Reads `[[host_types]]`. Returns the valid entries and the names of all entries (a broken
+/// entry's name still resolves, so one mistake is reported once, not again at every use).
+fn read_host_types(
+    tables: Vec<TableReader<'_>>,
+    d: &mut Diagnostics,
+) -> (Vec<HostType>, Vec<String>) {
     let mut out = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for mut t in tables {
@@ -210,7 +222,7 @@ fn read_host_types(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> Vec<Hos
             });
         }
     }
-    out
+    (out, names)
 }
 
 fn resolve(
@@ -231,7 +243,7 @@ fn resolve(
                 None => format!(" (defined: {})", names.join(", ")),
             };
             d.push(
-                &t.origin,
+                &t.origin_of(key),
                 &t.key_path(key),
                 format!("undefined {what} \"{name}\"{hint}"),
             );
@@ -244,10 +256,10 @@ fn read_topology(
     uniform: Option<TableReader<'_>>,
     racks: Vec<TableReader<'_>>,
     host_types: &[HostType],
+    type_names: &[String],
     root: &super::tree::Origin,
     d: &mut Diagnostics,
 ) -> Option<Topology> {
-    let type_names: Vec<String> = host_types.iter().map(|h| h.name.clone()).collect();
     let mut topo = Topology {
         host_types: host_types.to_vec(),
         ..Topology::default()
@@ -279,7 +291,7 @@ fn read_topology(
             let hpr = t.int("hosts_per_rack", 1, 100_000, d);
             let ht = t
                 .str("host_type", d)
-                .and_then(|n| resolve(n, &type_names, "host type", &t, "host_type", d));
+                .and_then(|n| resolve(n, type_names, "host type", &t, "host_type", d));
             let (origin, path) = (t.origin.clone(), t.path.clone());
             t.finish(d);
             let (zones, fds, rpf, hpr, ht) = (zones?, fds?, rpf?, hpr?, ht?);
@@ -341,7 +353,7 @@ fn read_topology(
                 let hosts = t.int("hosts", 1, MAX_HOSTS, d);
                 let ht = t
                     .str("host_type", d)
-                    .and_then(|n| resolve(n, &type_names, "host type", &t, "host_type", d));
+                    .and_then(|n| resolve(n, type_names, "host type", &t, "host_type", d));
                 if let Some(n) = name {
                     if seen.iter().any(|s| s == n) {
                         d.push(
@@ -413,7 +425,8 @@ fn read_topology(
     }
 }
 
-fn read_flavors(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> Vec<Flavor> {
+/// Reads `[[flavors]]`: valid entries and the names of all entries (see `read_host_types`).
+fn read_flavors(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> (Vec<Flavor>, Vec<String>) {
     let mut out: Vec<Flavor> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for mut t in tables {
@@ -441,7 +454,7 @@ fn read_flavors(tables: Vec<TableReader<'_>>, d: &mut Diagnostics) -> Vec<Flavor
             });
         }
     }
-    out
+    (out, names)
 }
 
 type WorkloadParts = (
@@ -453,10 +466,9 @@ type WorkloadParts = (
 
 fn read_workloads(
     tables: Vec<TableReader<'_>>,
-    flavors: &[Flavor],
+    flavor_names: &[String],
     d: &mut Diagnostics,
 ) -> Option<WorkloadParts> {
-    let flavor_names: Vec<String> = flavors.iter().map(|f| f.name.clone()).collect();
     let (mut workloads, mut groups, mut vms, mut origins) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut ok = true;
@@ -474,7 +486,7 @@ fn read_workloads(
         let count = t.int("count", 1, MAX_VMS, d);
         let flavor = t
             .str("flavor", d)
-            .and_then(|n| resolve(n, &flavor_names, "flavor", &t, "flavor", d));
+            .and_then(|n| resolve(n, flavor_names, "flavor", &t, "flavor", d));
         let storage = t
             .choice("storage", &["shared", "local", "volume"], d)
             .map(|s| match s {

@@ -135,10 +135,38 @@ impl<'a> TableReader<'a> {
         join(&self.path, key)
     }
 
+    /// The string value of `key`, if it is a string, without marking it used or reporting.
+    pub fn str_value(&self, key: &str) -> Option<&'a str> {
+        match self.table.entries.get(key) {
+            Some((
+                _,
+                Node {
+                    value: Value::Str(s),
+                    ..
+                },
+            )) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
     /// The raw node of a key, marking it used.
     pub fn node(&mut self, key: &'static str) -> Option<&'a Node> {
         self.used.insert(key);
         self.table.entries.get(key).map(|(_, n)| n)
+    }
+
+    /// Where the value of `key` is, or the table's own origin when the key is absent.
+    pub fn origin_of(&self, key: &str) -> Origin {
+        match self.table.entries.get(key) {
+            Some((_, n)) => n.origin.clone(),
+            None => self.origin.clone(),
+        }
+    }
+
+    /// Marks every key used without checking it: after a problem that makes the rest of the
+    /// table meaningless (an unknown `dist`), reporting its other keys would only add noise.
+    pub fn skip_rest(mut self) {
+        self.used.clear();
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -416,7 +444,12 @@ impl<'a> TableReader<'a> {
         self.required(key, d)?;
         let mut t = self.opt_table(key, d)?;
         let dist = read_dist(&mut t, ctx, d);
-        t.finish(d);
+        let kind_known = t.has("dist") && DISTS.iter().any(|k| t.str_value("dist") == Some(*k));
+        if kind_known {
+            t.finish(d);
+        } else {
+            t.skip_rest();
+        }
         dist
     }
 

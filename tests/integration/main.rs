@@ -1,1 +1,10 @@
+//! Integration tests: one binary (NeXosim's layout), one module per concern.
 
+mod bad_input;
+mod boundary;
+mod cli;
+mod closed_form;
+mod determinism;
+mod snapshots;
+mod support;
+mod timeline;

@@ -1,0 +1,134 @@
+//! The command line as a user meets it: exit codes, `--set`, `--json`, default output paths.
+
+use crate::support::{hasim, scratch, stderr, stdout, toml_files};
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(hasim(&["run"]).status.code(), Some(2));
+    assert_eq!(hasim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        hasim(&["run", "scenarios/quickstart.toml", "-n", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        hasim(&["run", "scenarios/quickstart.toml", "--set", "novalue"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn missing_file_exits_3_naming_it() {
+    let o = hasim(&["validate", "scenarios/does_not_exist.toml"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("scenarios/does_not_exist.toml"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn validate_accepts_every_bundled_scenario() {
+    let files: Vec<String> = toml_files("scenarios")
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(files.len() >= 3);
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let o = hasim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches(": ok:").count(), files.len());
+}
+
+#[test]
+fn set_overrides_any_key_by_path() {
+    let dir = scratch("cli_set");
+    let out = dir.join("o");
+    let o = hasim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "-n",
+        "2",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "policy.name=none",
+        "--set",
+        "failures.host.time_between.mean=2000h",
+        "--set",
+        "topology.hosts_per_rack=20",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["fleet"]["hosts"], 120);
+    assert_eq!(v["replications"], 2);
+    assert_eq!(v["seed"], "42");
+    assert_eq!(v["schema_version"], 1);
+    // 120 hosts failing every 2000 h: about 526 crashes a year.
+    let failures = v["metrics"]["host_failures"]["mean"].as_f64().unwrap();
+    assert!((400.0..650.0).contains(&failures), "{failures}");
+    // --json prints exactly the file it wrote.
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(file, v);
+    for m in v["metrics"].as_object().unwrap().values() {
+        assert!(m["mean"].is_number() && m["ci95"].is_array(), "{m}");
+    }
+    assert!(v["metrics"]["vm_availability"]["ci95"].is_array());
+}
+
+#[test]
+fn bad_set_value_is_an_invalid_scenario_naming_the_override() {
+    let o = hasim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--set",
+        "simulation.horizon=10parsecs",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let e = stderr(&o);
+    assert!(e.contains("(--set simulation.horizon=10parsecs): simulation.horizon: duration \"10parsecs\" has unknown unit"), "{e}");
+}
+
+#[test]
+fn default_output_dir_is_results_scenario_name() {
+    let dir = scratch("cli_default_out");
+    std::fs::copy("scenarios/quickstart.toml", dir.join("q.toml")).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(["run", "q.toml", "-n", "2"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["summary.json", "vms.csv", "hosts.csv"] {
+        assert!(
+            dir.join("results/quickstart").join(f).is_file(),
+            "{f} missing"
+        );
+    }
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("results/quickstart"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .collect();
+    assert!(leftovers.is_empty());
+    let csv = std::fs::read_to_string(dir.join("results/quickstart/vms.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 2 * 1200,
+        "one row per VM per replication"
+    );
+    assert!(csv.lines().nth(1).unwrap().starts_with("0,42,web-1,web,"));
+}

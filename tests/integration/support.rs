@@ -1,0 +1,124 @@
+//! Helpers shared by the integration tests: scenario files in a scratch directory, running the
+//! real `hasim` binary, and reading its outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh scratch directory for one test, under Cargo's per-target temporary directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes `text` as `<dir>/<name>.toml` and returns its path.
+pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs the `hasim` binary with `args` from the package root.
+pub fn hasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run hasim")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The `.toml` files of a directory, sorted.
+pub fn toml_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Writes `text` into a scratch directory named `name`, loads and runs it on `threads`.
+pub fn run_text(name: &str, text: &str, threads: Option<usize>) -> hasim::runner::RunResult {
+    let dir = scratch(name);
+    let path = write_scenario(&dir, name, text);
+    let model = hasim::scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    hasim::runner::run(&model, threads).unwrap()
+}
+
+/// A one-rack fleet with independent host crashes, for the closed-form tests.
+pub struct Fleet<'a> {
+    pub name: &'a str,
+    pub hosts: u32,
+    pub vms_per_host: u32,
+    pub horizon: &'a str,
+    pub replications: u32,
+    pub host_boot: &'a str,
+    pub vm_boot: &'a str,
+    /// The body of `[failures.host]`.
+    pub failures: &'a str,
+}
+
+impl Fleet<'_> {
+    pub fn run(&self) -> hasim::runner::RunResult {
+        let text = format!(
+            r#"name = "{name}"
+[simulation]
+horizon = "{horizon}"
+replications = {reps}
+seed = 7
+
+[[host_types]]
+name = "h"
+vcpus = 32
+ram_gib = 128
+nic_gbps = 25
+boot_time = "{host_boot}"
+
+[topology]
+zones = ["z"]
+fault_domains_per_zone = 1
+racks_per_fault_domain = 1
+hosts_per_rack = {hosts}
+host_type = "h"
+
+[[flavors]]
+name = "f"
+vcpus = 2
+ram_gib = 4
+
+[[workloads]]
+name = "w"
+count = {vms}
+flavor = "f"
+storage = "shared"
+boot_time = "{vm_boot}"
+
+[failures.host]
+{failures}
+"#,
+            name = self.name,
+            horizon = self.horizon,
+            reps = self.replications,
+            host_boot = self.host_boot,
+            hosts = self.hosts,
+            vms = self.hosts * self.vms_per_host,
+            vm_boot = self.vm_boot,
+            failures = self.failures,
+        );
+        run_text(self.name, &text, None)
+    }
+}
