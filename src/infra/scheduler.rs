@@ -286,3 +286,189 @@ pub fn place_all(
 pub fn host_of(placement: &[HostId], v: VmId) -> HostId {
     placement[v.index()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::time::SimDuration;
+    use crate::world::ids::{FaultDomainId, FlavorId, HostTypeId, RackId, WorkloadId, ZoneId};
+    use crate::world::topology::{FaultDomain, Host, HostType, Rack, Zone};
+
+    /// `fds` fault domains of `per_fd` hosts, each 16 vCPU / 64 GiB.
+    fn topo(fds: u32, per_fd: u32) -> Topology {
+        let mut t = Topology {
+            host_types: vec![HostType {
+                name: "h".into(),
+                vcpus: 16,
+                ram_gib: 64,
+                disk_gib: Some(100),
+                nic_gbps: 10.0,
+                boot_time: SimDuration::ZERO,
+            }],
+            zones: vec![Zone { name: "z".into() }],
+            ..Topology::default()
+        };
+        for f in 0..fds {
+            t.fault_domains.push(FaultDomain {
+                name: format!("fd{f}"),
+                zone: ZoneId(0),
+            });
+            t.racks.push(Rack {
+                name: format!("r{f}"),
+                fault_domain: FaultDomainId(f),
+                zone: ZoneId(0),
+            });
+            for h in 0..per_fd {
+                t.hosts.push(Host {
+                    name: format!("fd{f}-h{h}"),
+                    rack: RackId(f),
+                    fault_domain: FaultDomainId(f),
+                    zone: ZoneId(0),
+                    host_type: HostTypeId(0),
+                });
+            }
+        }
+        t
+    }
+
+    fn workload(count: u32, storage: Storage) -> Workload {
+        Workload {
+            name: "w".into(),
+            count,
+            flavor: FlavorId(0),
+            storage,
+            boot_time: SimDuration::ZERO,
+            ha: true,
+            tags: vec![],
+        }
+    }
+
+    fn flavor(vcpus: u32, ram_gib: u32, disk_gib: u32) -> Flavor {
+        Flavor {
+            name: "f".into(),
+            vcpus,
+            ram_gib,
+            disk_gib,
+        }
+    }
+
+    fn vms(n: u32, group: Option<u32>) -> Vec<Vm> {
+        (0..n)
+            .map(|i| Vm {
+                name: format!("v{i}"),
+                workload: WorkloadId(0),
+                flavor: FlavorId(0),
+                group: group.map(ServerGroupId),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn capacity_applies_ratios_and_reserved_memory() {
+        let cap = host_capacities(&topo(1, 1), &AllocationConfig::default());
+        assert_eq!(cap[0].vcpus_cap, 64, "16 vCPUs × cpu_allocation_ratio 4.0");
+        assert_eq!(
+            cap[0].ram_mib_cap,
+            64 * 1024 - 512,
+            "reserved_host_memory_mb 512"
+        );
+        assert_eq!(cap[0].disk_gib_cap, 100);
+    }
+
+    #[test]
+    fn spreads_a_workload_across_fault_domains() {
+        let t = topo(3, 4);
+        let p = place_all(
+            &t,
+            &[flavor(1, 1, 0)],
+            &[workload(6, Storage::Shared)],
+            &[],
+            &vms(6, None),
+            &AllocationConfig::default(),
+        )
+        .unwrap();
+        let mut per_fd = [0; 3];
+        for h in &p {
+            per_fd[t.host(*h).fault_domain.index()] += 1;
+        }
+        assert_eq!(per_fd, [2, 2, 2]);
+    }
+
+    #[test]
+    fn anti_affinity_puts_members_on_distinct_hosts_and_affinity_on_one() {
+        let t = topo(1, 4);
+        let cfg = AllocationConfig::default();
+        let anti = [ServerGroup {
+            policy: GroupPolicy::AntiAffinity,
+            workload: WorkloadId(0),
+        }];
+        let p = place_all(
+            &t,
+            &[flavor(1, 1, 0)],
+            &[workload(4, Storage::Shared)],
+            &anti,
+            &vms(4, Some(0)),
+            &cfg,
+        )
+        .unwrap();
+        let mut hosts: Vec<_> = p.clone();
+        hosts.dedup();
+        assert_eq!(hosts.len(), 4);
+        // A fifth member has nowhere to go.
+        let short = place_all(
+            &t,
+            &[flavor(1, 1, 0)],
+            &[workload(5, Storage::Shared)],
+            &anti,
+            &vms(5, Some(0)),
+            &cfg,
+        )
+        .unwrap_err();
+        assert_eq!(short.unplaced[&0], 1);
+        assert_eq!(
+            short.vcpus_missing + short.ram_gib_missing + short.disk_gib_missing,
+            0
+        );
+
+        let aff = [ServerGroup {
+            policy: GroupPolicy::Affinity,
+            workload: WorkloadId(0),
+        }];
+        let p = place_all(
+            &t,
+            &[flavor(1, 1, 0)],
+            &[workload(4, Storage::Shared)],
+            &aff,
+            &vms(4, Some(0)),
+            &cfg,
+        )
+        .unwrap();
+        assert!(p.iter().all(|h| *h == p[0]));
+    }
+
+    #[test]
+    fn only_local_storage_claims_host_disk() {
+        let t = topo(1, 1);
+        let cfg = AllocationConfig::default();
+        // 100 GiB of disk: two 60 GiB local disks do not fit, two shared ones do.
+        let shared = place_all(
+            &t,
+            &[flavor(1, 1, 60)],
+            &[workload(2, Storage::Shared)],
+            &[],
+            &vms(2, None),
+            &cfg,
+        );
+        assert!(shared.is_ok());
+        let local = place_all(
+            &t,
+            &[flavor(1, 1, 60)],
+            &[workload(2, Storage::Local)],
+            &[],
+            &vms(2, None),
+            &cfg,
+        )
+        .unwrap_err();
+        assert_eq!(local.disk_gib_missing, 20);
+    }
+}
