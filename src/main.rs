@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_INVALID: u8 = 3;
+const EXIT_EXPECTATION: u8 = 4;
 
 #[derive(Parser)]
 #[command(
@@ -126,7 +127,19 @@ fn run(a: RunArgs) -> ExitCode {
         "hasim: {} seed {} ({} replications)",
         model.name, model.simulation.seed, model.simulation.replications
     );
-    let result = match hasim::runner::run(&model, a.threads.map(|t| t as usize)) {
+    // Drawn only when stderr is a terminal: pipelines and CI logs stay clean.
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(u64::from(model.simulation.replications)),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} replications {elapsed}")
+            .expect("static template"),
+    );
+    let outcome =
+        hasim::runner::run_with_progress(&model, a.threads.map(|t| t as usize), &|| bar.inc(1));
+    bar.finish_and_clear();
+    let result = match outcome {
         Ok(r) => r,
         Err(v) => {
             eprintln!(
@@ -153,13 +166,22 @@ fn run(a: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
+    let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
+    let check_lines = hasim::report::text::checks(&checks);
     if a.json {
         let v = hasim::report::json::summary(&model, &result);
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        eprint!("{check_lines}");
     } else {
         print!("{}", hasim::report::text::summary(&model, &result));
+        print!("{check_lines}");
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         println!("wrote {}", names.join(", "));
+    }
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if failed > 0 {
+        eprintln!("{failed} of {} expectations failed", checks.len());
+        return ExitCode::from(EXIT_EXPECTATION);
     }
     ExitCode::SUCCESS
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 /// Everything a run produced, in replication order.
 pub struct RunResult {
     pub outputs: Vec<ReplicationOutput>,
-    pub per_replication: Vec<BTreeMap<String, (f64, &'static str)>>,
+    pub per_replication: Vec<BTreeMap<String, f64>>,
     pub metrics: BTreeMap<String, MetricSummary>,
     /// Mean and interval of the time fraction with exactly k hosts down, k = index.
     pub hosts_down_concurrency: Vec<MetricSummary>,
@@ -33,6 +33,15 @@ pub fn run_replication(model: &Model, r: u32) -> Result<ReplicationOutput, Invar
 
 /// Runs all replications of `model` on `threads` worker threads (None: all cores).
 pub fn run(model: &Model, threads: Option<usize>) -> Result<RunResult, InvariantViolation> {
+    run_with_progress(model, threads, &|| {})
+}
+
+/// `run`, calling `done` once per finished replication (from worker threads, in any order).
+pub fn run_with_progress(
+    model: &Model,
+    threads: Option<usize>,
+    done: &(dyn Fn() + Sync),
+) -> Result<RunResult, InvariantViolation> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n.max(1));
@@ -42,7 +51,11 @@ pub fn run(model: &Model, threads: Option<usize>) -> Result<RunResult, Invariant
     let results: Vec<Result<ReplicationOutput, InvariantViolation>> = pool.install(|| {
         (0..reps)
             .into_par_iter()
-            .map(|r| run_replication(model, r))
+            .map(|r| {
+                let out = run_replication(model, r);
+                done();
+                out
+            })
             .collect()
     });
     let outputs = results.into_iter().collect::<Result<Vec<_>, _>>()?;

@@ -38,6 +38,21 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, Option<(f64, f64)>) {
     (m, Some((m - half, m + half)))
 }
 
+/// Wilson score 95 % interval for a proportion of `hits` in `n` trials (Wilson 1927). Unlike
+/// the normal approximation it stays inside [0, 1] and is sensible at 0 or n hits, which is
+/// what rare events ("some VM missed its SLA this year") produce.
+pub fn wilson_ci95(hits: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let z = 1.959_963_984_540_054;
+    let (nf, p) = (n as f64, hits as f64 / n as f64);
+    let denom = 1.0 + z * z / nf;
+    let centre = (p + z * z / (2.0 * nf)) / denom;
+    let half = z / denom * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
 /// Percentile by linear interpolation between closest ranks (Hyndman & Fan type 7, the default
 /// of R and numpy). `sorted` must be ascending; `p` in [0, 100].
 pub fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
@@ -73,6 +88,29 @@ mod tests {
         assert_eq!(percentile_sorted(&xs, 0.0), 1.0);
         assert_eq!(percentile_sorted(&xs, 50.0), 2.5);
         assert_eq!(percentile_sorted(&xs, 100.0), 4.0);
+    }
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // Newcombe (1998), Table I: 0/10 → [0, 0.2775]; 1/10 → [0.0179, 0.4042]; 81/263 →
+        // [0.2553, 0.3662].
+        let close =
+            |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-4 && (a.1 - b.1).abs() < 1e-4;
+        assert!(
+            close(wilson_ci95(0, 10), (0.0, 0.2775)),
+            "{:?}",
+            wilson_ci95(0, 10)
+        );
+        assert!(
+            close(wilson_ci95(1, 10), (0.0179, 0.4042)),
+            "{:?}",
+            wilson_ci95(1, 10)
+        );
+        assert!(
+            close(wilson_ci95(81, 263), (0.2553, 0.3662)),
+            "{:?}",
+            wilson_ci95(81, 263)
+        );
     }
 
     #[test]

@@ -1,12 +1,42 @@
 //! From raw replication output to named metrics: per replication first, then mean and 95 %
 //! interval across replications. Metric names are a user contract (scripts and `[expect]`
-//! tables use them): add names, never rename.
+//! tables use them): add names, never rename. `registry()` lists every name with its unit and
+//! interval kind, so scenarios can be checked before anything runs.
 
 use super::ledger::VmState;
-use super::stats::{mean_ci95, percentile_sorted};
+use super::stats::{mean_ci95, percentile_sorted, wilson_ci95};
 use crate::sim::engine::ReplicationOutput;
 use crate::sim::time::US_PER_Y;
 use std::collections::BTreeMap;
+
+/// How a metric's interval is computed across replications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    /// Student-t on the per-replication values.
+    StudentT,
+    /// Wilson score interval on a per-replication 0/1 outcome (rare events).
+    Wilson,
+    /// Mapped from another metric's interval (nines from availability).
+    Derived,
+}
+
+impl Interval {
+    pub fn name(self) -> &'static str {
+        match self {
+            Interval::StudentT => "student-t",
+            Interval::Wilson => "wilson",
+            Interval::Derived => "derived",
+        }
+    }
+}
+
+/// A metric's name, unit and interval kind.
+#[derive(Clone, Debug)]
+pub struct MetricDef {
+    pub name: String,
+    pub unit: &'static str,
+    pub interval: Interval,
+}
 
 /// One metric aggregated over replications.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,6 +44,55 @@ pub struct MetricSummary {
     pub mean: f64,
     pub ci95: Option<(f64, f64)>,
     pub unit: &'static str,
+}
+
+const MIN_PER_VM_YEAR: &str = "minutes per VM-year";
+const FRACTION: &str = "fraction";
+const COUNT: &str = "count per replication";
+/// The availability threshold of the rare-event probability metric.
+const SLA_AVAILABILITY: f64 = 0.9995;
+
+fn down_causes() -> impl Iterator<Item = VmState> {
+    VmState::ALL
+        .into_iter()
+        .filter(|s| !s.is_available() && *s != VmState::Blackout)
+}
+
+/// Every metric `summary.json` may contain.
+pub fn registry() -> Vec<MetricDef> {
+    let t = |name: &str, unit| MetricDef {
+        name: name.to_string(),
+        unit,
+        interval: Interval::StudentT,
+    };
+    let mut v = vec![
+        t("vm_availability", FRACTION),
+        MetricDef {
+            name: "vm_nines".into(),
+            unit: "nines",
+            interval: Interval::Derived,
+        },
+        t("downtime_min_per_vm_year_mean", MIN_PER_VM_YEAR),
+        t("downtime_min_per_vm_year_p50", MIN_PER_VM_YEAR),
+        t("downtime_min_per_vm_year_p99", MIN_PER_VM_YEAR),
+        t("downtime_min_per_vm_year_p999", MIN_PER_VM_YEAR),
+        t("downtime_min_per_vm_year_max", MIN_PER_VM_YEAR),
+        MetricDef {
+            name: "p_any_vm_below_99_95".into(),
+            unit: "probability per replication",
+            interval: Interval::Wilson,
+        },
+        t("host_availability", FRACTION),
+        t("host_failures", COUNT),
+        t("domain_outages", COUNT),
+    ];
+    v.extend(down_causes().map(|s| {
+        t(
+            &format!("downtime_by_cause_{}_min_per_vm_year", s.name()),
+            MIN_PER_VM_YEAR,
+        )
+    }));
+    v
 }
 
 /// Per-VM figures of one replication.
@@ -47,46 +126,42 @@ pub fn vm_figures(out: &ReplicationOutput) -> Vec<VmFigures> {
         .collect()
 }
 
-/// The scalar metrics of one replication, by name, with their units.
-pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, (f64, &'static str)> {
+/// The value of every registered metric (except derived ones) in one replication.
+pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     let figs = vm_figures(out);
     let n = figs.len().max(1) as f64;
     let years = out.horizon.as_us() as f64 / US_PER_Y as f64;
     m.insert(
         "vm_availability".into(),
-        (
-            figs.iter().map(|f| f.availability).sum::<f64>() / n,
-            "fraction",
-        ),
+        figs.iter().map(|f| f.availability).sum::<f64>() / n,
     );
     let mut down: Vec<f64> = figs.iter().map(|f| f.downtime_min_per_year).collect();
     down.sort_by(f64::total_cmp);
-    let unit = "minutes per VM-year";
     m.insert(
         "downtime_min_per_vm_year_mean".into(),
-        (down.iter().sum::<f64>() / n, unit),
+        down.iter().sum::<f64>() / n,
     );
-    m.insert(
-        "downtime_min_per_vm_year_p50".into(),
-        (percentile_sorted(&down, 50.0), unit),
-    );
-    m.insert(
-        "downtime_min_per_vm_year_p99".into(),
-        (percentile_sorted(&down, 99.0), unit),
-    );
+    for (name, p) in [("p50", 50.0), ("p99", 99.0), ("p999", 99.9)] {
+        m.insert(
+            format!("downtime_min_per_vm_year_{name}"),
+            percentile_sorted(&down, p),
+        );
+    }
     m.insert(
         "downtime_min_per_vm_year_max".into(),
-        (*down.last().unwrap_or(&0.0), unit),
+        *down.last().unwrap_or(&0.0),
     );
-    for s in VmState::ALL
-        .iter()
-        .filter(|s| !s.is_available() && **s != VmState::Blackout)
-    {
-        let total_us: u64 = out.vm_time_us.iter().map(|t| t[*s as usize]).sum();
+    let any_below = figs.iter().any(|f| f.availability < SLA_AVAILABILITY);
+    m.insert(
+        "p_any_vm_below_99_95".into(),
+        if any_below { 1.0 } else { 0.0 },
+    );
+    for s in down_causes() {
+        let total_us: u64 = out.vm_time_us.iter().map(|t| t[s as usize]).sum();
         m.insert(
             format!("downtime_by_cause_{}_min_per_vm_year", s.name()),
-            (total_us as f64 / 60e6 / years / n, unit),
+            total_us as f64 / 60e6 / years / n,
         );
     }
     let (down_us, obs_us): (u64, u64) = (
@@ -95,26 +170,17 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, (f64, &'
     );
     m.insert(
         "host_availability".into(),
-        (
-            if obs_us == 0 {
-                1.0
-            } else {
-                1.0 - down_us as f64 / obs_us as f64
-            },
-            "fraction",
-        ),
+        if obs_us == 0 {
+            1.0
+        } else {
+            1.0 - down_us as f64 / obs_us as f64
+        },
     );
     m.insert(
         "host_failures".into(),
-        (
-            out.host_failures.iter().map(|&f| f64::from(f)).sum(),
-            "count per replication",
-        ),
+        out.host_failures.iter().map(|&f| f64::from(f)).sum(),
     );
-    m.insert(
-        "domain_outages".into(),
-        (out.domain_outages as f64, "count per replication"),
-    );
+    m.insert("domain_outages".into(), out.domain_outages as f64);
     m
 }
 
@@ -134,17 +200,38 @@ pub fn concurrency_fractions(out: &ReplicationOutput) -> Vec<f64> {
 }
 
 /// Aggregates per-replication metrics (in replication order) into mean and interval.
-pub fn aggregate(
-    per_rep: &[BTreeMap<String, (f64, &'static str)>],
-) -> BTreeMap<String, MetricSummary> {
+pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSummary> {
     let mut out = BTreeMap::new();
-    let Some(first) = per_rep.first() else {
+    if per_rep.is_empty() {
         return out;
-    };
-    for (name, (_, unit)) in first {
-        let xs: Vec<f64> = per_rep.iter().map(|m| m[name].0).collect();
-        let (mean, ci95) = mean_ci95(&xs);
-        out.insert(name.clone(), MetricSummary { mean, ci95, unit });
+    }
+    for def in registry() {
+        let Some(xs) = per_rep
+            .iter()
+            .map(|m| m.get(&def.name).copied())
+            .collect::<Option<Vec<f64>>>()
+        else {
+            continue;
+        };
+        let (mean, ci95) = match def.interval {
+            Interval::StudentT => mean_ci95(&xs),
+            Interval::Wilson => {
+                let hits = xs.iter().filter(|x| **x > 0.5).count();
+                (
+                    hits as f64 / xs.len() as f64,
+                    Some(wilson_ci95(hits, xs.len())),
+                )
+            }
+            Interval::Derived => continue,
+        };
+        out.insert(
+            def.name,
+            MetricSummary {
+                mean,
+                ci95,
+                unit: def.unit,
+            },
+        );
     }
     // Nines follow from availability by a monotone map, so its interval maps across too. A bound
     // of perfect availability has no finite nines and leaves the interval open (None).

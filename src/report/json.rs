@@ -2,6 +2,7 @@
 //! map), floats printed shortest-exact, and nothing time- or host-dependent is included, so the
 //! same seed gives byte-identical files. The seed is a string: JSON numbers lose u64 precision.
 
+use crate::metrics::expect::evaluate;
 use crate::metrics::summary::MetricSummary;
 use crate::runner::RunResult;
 use crate::scenario::model::Model;
@@ -30,6 +31,10 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
         .enumerate()
         .map(|(k, m)| json!({ "hosts_down": k, "time_fraction": metric_json(m) }))
         .collect();
+    let checks: Vec<Value> = evaluate(&model.expectations, &result.metrics)
+        .iter()
+        .map(|c| json!({ "check": c.expectation.to_string(), "measured": c.measured, "passed": c.passed }))
+        .collect();
     let topo = &model.topology;
     json!({
         "schema_version": SCHEMA_VERSION,
@@ -55,6 +60,7 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
         },
         "metrics": metrics,
         "host_down_concurrency": concurrency,
+        "expectations": checks,
         "engine": { "events_total": result.events_total() },
     })
 }

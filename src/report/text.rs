@@ -64,3 +64,21 @@ pub fn summary(model: &Model, result: &RunResult) -> String {
     }
     s
 }
+
+/// One line per `[expect]` check with its measured value; `None` if the scenario has none.
+pub fn checks(checks: &[crate::metrics::expect::CheckResult]) -> String {
+    let mut s = String::new();
+    for c in checks {
+        let measured = c
+            .measured
+            .map(|m| format!("{m}"))
+            .unwrap_or_else(|| "not measured".into());
+        let verdict = if c.passed { "ok" } else { "FAILED" };
+        let _ = writeln!(
+            s,
+            "expect {}: measured {measured}: {verdict}",
+            c.expectation
+        );
+    }
+    s
+}

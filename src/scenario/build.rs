@@ -6,10 +6,12 @@
 
 use super::model::{Model, PolicyConfig, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
-use super::tree::Node;
+use super::tree::{Node, Origin, Value};
 use crate::faults::trace::{map_in_order, read_fta};
 use crate::faults::{DomainFailures, FailureModel, HostFailures};
 use crate::infra::scheduler::{place_all, AllocationConfig};
+use crate::metrics::expect::{parse_condition, Expectation, Stat};
+use crate::metrics::summary::registry;
 use crate::policy::POLICY_NAMES;
 use crate::world::ids::{
     FaultDomainId, FlavorId, HostTypeId, RackId, ServerGroupId, WorkloadId, ZoneId,
@@ -70,6 +72,10 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             read_failures(t, &empty, &ctx, d)
         }
         (None, _) => Some(FailureModel::default()),
+    };
+    let expectations = match top.opt_table("expect", d) {
+        Some(t) => read_expect(t, d),
+        None => Some(Vec::new()),
     };
     let policy = match top.opt_table("policy", d) {
         Some(t) => read_policy(t, d),
@@ -166,7 +172,77 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         failures,
         policy,
         allocation,
+        expectations: expectations?,
     })
+}
+
+/// `[expect]`: `metric.stat = "op value"`, for metrics in the registry.
+fn read_expect(t: TableReader<'_>, d: &mut Diagnostics) -> Option<Vec<Expectation>> {
+    let names: Vec<String> = registry().into_iter().map(|m| m.name).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    let mut ok = true;
+    // Checks are reported in file order, so sort the (alphabetical) table by position.
+    let mut entries = t.entries();
+    entries.sort_by_key(|(_, origin, _)| match origin {
+        Origin::File(span) => (0, span.start),
+        Origin::Override(_) => (1, 0),
+    });
+    for (metric, origin, node) in entries {
+        let path = format!("expect.{metric}");
+        if !names.iter().any(|n| n == metric) {
+            let hint = match closest(metric, &name_refs) {
+                Some(s) => format!(" (did you mean \"{s}\"?)"),
+                None => " (see README: Results for the metric names)".to_string(),
+            };
+            d.push(origin, &path, format!("unknown metric{hint}"));
+            ok = false;
+            continue;
+        }
+        let Value::Table(stats) = &node.value else {
+            d.push(
+                &node.origin,
+                &path,
+                "expected a statistic: write expect.<metric>.mean = \">= 0.999\"",
+            );
+            ok = false;
+            continue;
+        };
+        for (stat, (stat_origin, cond)) in &stats.entries {
+            let key = format!("{path}.{stat}");
+            let Some(stat) = Stat::parse(stat) else {
+                d.push(
+                    stat_origin,
+                    &key,
+                    format!("unknown statistic (one of {})", Stat::NAMES.join(", ")),
+                );
+                ok = false;
+                continue;
+            };
+            let Value::Str(text) = &cond.value else {
+                d.push(
+                    &cond.origin,
+                    &key,
+                    "expected a string such as \">= 0.9995\"",
+                );
+                ok = false;
+                continue;
+            };
+            match parse_condition(text) {
+                Ok((op, value)) => out.push(Expectation {
+                    metric: metric.to_string(),
+                    stat,
+                    op,
+                    value,
+                }),
+                Err(msg) => {
+                    d.push(&cond.origin, &key, msg);
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 fn read_simulation(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<SimulationConfig> {

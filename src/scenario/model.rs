@@ -3,6 +3,7 @@
 
 use crate::faults::FailureModel;
 use crate::infra::scheduler::AllocationConfig;
+use crate::metrics::expect::Expectation;
 use crate::sim::time::SimDuration;
 use crate::world::ids::HostId;
 use crate::world::topology::Topology;
@@ -48,4 +49,6 @@ pub struct Model {
     pub failures: FailureModel,
     pub policy: PolicyConfig,
     pub allocation: AllocationConfig,
+    /// `[expect]` checks, in file order.
+    pub expectations: Vec<Expectation>,
 }

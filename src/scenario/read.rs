@@ -149,6 +149,17 @@ impl<'a> TableReader<'a> {
         }
     }
 
+    /// Every entry as `(key, key origin, value)`, all marked used: for tables whose keys are
+    /// data (metric names), not schema.
+    pub fn entries(mut self) -> Vec<(&'a str, &'a Origin, &'a Node)> {
+        self.used.clear();
+        self.table
+            .entries
+            .iter()
+            .map(|(k, (o, n))| (k.as_str(), o, n))
+            .collect()
+    }
+
     /// The raw node of a key, marking it used.
     pub fn node(&mut self, key: &'static str) -> Option<&'a Node> {
         self.used.insert(key);

@@ -132,3 +132,46 @@ fn default_output_dir_is_results_scenario_name() {
     );
     assert!(csv.lines().nth(1).unwrap().starts_with("0,42,web-1,web,"));
 }
+
+#[test]
+fn expect_failure_exits_4_and_names_the_check() {
+    let dir = scratch("cli_expect");
+    let out = dir.join("o");
+    let base = [
+        "run",
+        "scenarios/rack_outages.toml",
+        "-n",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let pass = hasim(&base);
+    assert_eq!(pass.status.code(), Some(0), "{}", stderr(&pass));
+    assert!(
+        stdout(&pass).contains("expect vm_availability.mean >= 0.998: measured 0.99"),
+        "{}",
+        stdout(&pass)
+    );
+    let mut args = base.to_vec();
+    args.extend(["--set", "expect.domain_outages.mean=== 0"]);
+    let fail = hasim(&args);
+    assert_eq!(fail.status.code(), Some(4), "{}", stderr(&fail));
+    let text = stdout(&fail);
+    assert!(
+        text.contains("expect domain_outages.mean == 0: measured "),
+        "{text}"
+    );
+    assert!(text.contains(": FAILED"), "{text}");
+    assert!(stderr(&fail).contains("1 of 3 expectations failed"));
+    // The results are still written, with the verdicts in summary.json.
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let failed: Vec<&serde_json::Value> = v["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["check"], "domain_outages.mean == 0");
+}
