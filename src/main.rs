@@ -175,8 +175,11 @@ fn run(a: RunArgs) -> ExitCode {
     } else {
         print!("{}", hasim::report::text::summary(&model, &result));
         print!("{check_lines}");
-        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        println!("wrote {}", names.join(", "));
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        println!("wrote {}/{{{}}}", out_dir.display(), names.join(","));
     }
     let failed = checks.iter().filter(|c| !c.passed).count();
     if failed > 0 {

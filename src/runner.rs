@@ -26,9 +26,15 @@ impl RunResult {
     }
 }
 
-/// Runs replication `r` alone (tests and replays use this).
+/// Runs replication `r` alone (tests and replays use this). Replication 0 also records the
+/// hosts/VMs-down timeline that the timeline plot draws.
 pub fn run_replication(model: &Model, r: u32) -> Result<ReplicationOutput, InvariantViolation> {
-    Simulation::new(model, r).run()
+    let sim = Simulation::new(model, r);
+    if r == 0 {
+        sim.with_timeline().run()
+    } else {
+        sim.run()
+    }
 }
 
 /// Runs all replications of `model` on `threads` worker threads (None: all cores).

@@ -62,11 +62,20 @@ impl VmState {
     }
 }
 
-/// Time in each state per VM.
+/// Most outage episodes kept per replication: enough for any percentile, bounded memory.
+pub const MAX_EPISODES: usize = 2_000_000;
+
+/// Time in each state per VM, and the length of every outage (available → available again).
 pub struct VmLedger {
     state: Vec<VmState>,
     since: Vec<SimTime>,
+    /// When the VM's current outage began, while it is unavailable.
+    outage_start: Vec<Option<SimTime>>,
     pub time_us: Vec<[u64; VM_STATES]>,
+    /// Completed outages, in completion order (capped at `MAX_EPISODES`).
+    pub outage_us: Vec<u64>,
+    /// VMs currently unavailable.
+    pub unavailable: u32,
 }
 
 impl VmLedger {
@@ -74,7 +83,10 @@ impl VmLedger {
         VmLedger {
             state: vec![VmState::Running; n_vms],
             since: vec![SimTime::ZERO; n_vms],
+            outage_start: vec![None; n_vms],
             time_us: vec![[0; VM_STATES]; n_vms],
+            outage_us: Vec::new(),
+            unavailable: 0,
         }
     }
 
@@ -91,6 +103,21 @@ impl VmLedger {
         self.time_us[i][old as usize] += now.since(self.since[i]).as_us();
         self.state[i] = s;
         self.since[i] = now;
+        match (old.is_available(), s.is_available()) {
+            (true, false) => {
+                self.outage_start[i] = Some(now);
+                self.unavailable += 1;
+            }
+            (false, true) => {
+                self.unavailable -= 1;
+                if let Some(start) = self.outage_start[i].take() {
+                    if self.outage_us.len() < MAX_EPISODES {
+                        self.outage_us.push(now.since(start).as_us());
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Closes every open interval at `end`.
@@ -136,6 +163,10 @@ impl HostLedger {
         self.last_change = now;
     }
 
+    pub fn hosts_down(&self) -> usize {
+        self.down_now
+    }
+
     /// A host stops serving. `counts_as_failure` is false for outages that are not failures.
     pub fn down(&mut self, h: HostId, now: SimTime, counts_as_failure: bool) {
         self.tick(now);
@@ -175,5 +206,36 @@ impl HostLedger {
             .iter()
             .map(|&(ws, we)| we.min(end).since(ws).as_us())
             .collect()
+    }
+}
+
+/// How many hosts and VMs were down over time, for the timeline plot of one replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline {
+    /// `(time, hosts down, VMs unavailable)` at every change, in time order.
+    pub points: Vec<(SimTime, u32, u32)>,
+    /// True when the cap cut the recording short.
+    pub truncated: bool,
+}
+
+/// Most timeline points recorded: a plot cannot show more, and memory stays bounded.
+pub const MAX_TIMELINE_POINTS: usize = 500_000;
+
+impl Timeline {
+    pub fn record(&mut self, now: SimTime, hosts_down: u32, vms_down: u32) {
+        if let Some(last) = self.points.last_mut() {
+            if (last.1, last.2) == (hosts_down, vms_down) {
+                return;
+            }
+            if last.0 == now {
+                *last = (now, hosts_down, vms_down);
+                return;
+            }
+        }
+        if self.points.len() >= MAX_TIMELINE_POINTS {
+            self.truncated = true;
+            return;
+        }
+        self.points.push((now, hosts_down, vms_down));
     }
 }

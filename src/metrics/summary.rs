@@ -82,6 +82,9 @@ pub fn registry() -> Vec<MetricDef> {
             unit: "probability per replication",
             interval: Interval::Wilson,
         },
+        t("recovery_time_s_mean", "seconds"),
+        t("recovery_time_s_p50", "seconds"),
+        t("recovery_time_s_p99", "seconds"),
         t("host_availability", FRACTION),
         t("host_failures", COUNT),
         t("domain_outages", COUNT),
@@ -152,6 +155,18 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         "downtime_min_per_vm_year_max".into(),
         *down.last().unwrap_or(&0.0),
     );
+    // Recovery time: each VM outage from failure to running again. A replication without any
+    // outage has no recovery time; it is left out of that metric's interval (see `aggregate`).
+    if !out.vm_outage_us.is_empty() {
+        let mut secs: Vec<f64> = out.vm_outage_us.iter().map(|us| *us as f64 / 1e6).collect();
+        secs.sort_by(f64::total_cmp);
+        m.insert(
+            "recovery_time_s_mean".into(),
+            secs.iter().sum::<f64>() / secs.len() as f64,
+        );
+        m.insert("recovery_time_s_p50".into(), percentile_sorted(&secs, 50.0));
+        m.insert("recovery_time_s_p99".into(), percentile_sorted(&secs, 99.0));
+    }
     let any_below = figs.iter().any(|f| f.availability < SLA_AVAILABILITY);
     m.insert(
         "p_any_vm_below_99_95".into(),

@@ -2,7 +2,9 @@
 //! `RunResult` and never reach into the engine. All files are written atomically.
 
 pub mod atomic;
+pub mod figures;
 pub mod json;
+pub mod plots;
 pub mod tables;
 pub mod text;
 
@@ -29,6 +31,31 @@ pub fn write_all(dir: &Path, model: &Model, result: &RunResult) -> std::io::Resu
         let p = dir.join(name);
         atomic::write_atomic(&p, &bytes)?;
         written.push(p);
+    }
+    written.extend(write_run_charts(dir, model, result).map_err(std::io::Error::other)?);
+    Ok(written)
+}
+
+/// Draws every chart of a run into `dir` (SVG and PNG).
+pub fn write_run_charts(
+    dir: &Path,
+    model: &Model,
+    result: &RunResult,
+) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    written.extend(plots::write_chart(
+        dir,
+        &figures::availability_cdf(model, result),
+    )?);
+    written.extend(plots::write_chart(
+        dir,
+        &figures::downtime_by_cause(model, result),
+    )?);
+    if let Some(c) = figures::timeline(model, result) {
+        written.extend(plots::write_chart(dir, &c)?);
+    }
+    if let Some(c) = figures::recovery_cdf(model, result) {
+        written.extend(plots::write_chart(dir, &c)?);
     }
     Ok(written)
 }

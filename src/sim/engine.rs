@@ -8,7 +8,7 @@
 use super::queue::EventQueue;
 use super::rng::{stream, StreamKind, StreamRng};
 use super::time::{SimDuration, SimTime};
-use crate::metrics::ledger::{HostLedger, VmLedger, VmState};
+use crate::metrics::ledger::{HostLedger, Timeline, VmLedger, VmState};
 use crate::scenario::model::Model;
 use crate::world::ids::{HostId, VmId, WorkloadId};
 
@@ -85,6 +85,10 @@ pub struct ReplicationOutput {
     pub domain_outages: u64,
     /// Time with exactly k hosts down, k = index.
     pub hosts_down_concurrency_us: Vec<u64>,
+    /// Every VM outage's length, failure to running again (capped, see `MAX_EPISODES`).
+    pub vm_outage_us: Vec<u64>,
+    /// Hosts and VMs down over time; recorded only when asked for (one replication).
+    pub timeline: Option<Timeline>,
     pub events: u64,
 }
 
@@ -107,9 +111,16 @@ pub struct Simulation<'m> {
     host_ledger: HostLedger,
     domain_outages: u64,
     events: u64,
+    timeline: Option<Timeline>,
 }
 
 impl<'m> Simulation<'m> {
+    /// Records the hosts-down / VMs-down timeline of this replication.
+    pub fn with_timeline(mut self) -> Self {
+        self.timeline = Some(Timeline::default());
+        self
+    }
+
     pub fn new(model: &'m Model, replication: u32) -> Self {
         let seed = model.simulation.seed;
         let n_hosts = model.topology.hosts.len();
@@ -190,6 +201,7 @@ impl<'m> Simulation<'m> {
             host_ledger: HostLedger::new(windows),
             domain_outages: 0,
             events: 0,
+            timeline: None,
         }
     }
 
@@ -420,6 +432,9 @@ impl<'m> Simulation<'m> {
         if let Err(m) = self.check_initial_invariants() {
             return Err(violation(&self, m));
         }
+        if let Some(t) = &mut self.timeline {
+            t.record(SimTime::ZERO, 0, 0);
+        }
         for h in self.model.topology.host_ids() {
             self.arm_crash_clock(h);
             self.schedule_next_trace_down(h);
@@ -448,6 +463,13 @@ impl<'m> Simulation<'m> {
                 ));
             }
             self.handle(e);
+            if let Some(t) = &mut self.timeline {
+                t.record(
+                    self.now,
+                    self.host_ledger.hosts_down() as u32,
+                    self.vms.unavailable,
+                );
+            }
         }
         self.now = self.horizon;
         self.vms.finish(self.horizon);
@@ -461,6 +483,8 @@ impl<'m> Simulation<'m> {
             host_failures: std::mem::take(&mut self.host_ledger.failures),
             domain_outages: self.domain_outages,
             hosts_down_concurrency_us: std::mem::take(&mut self.host_ledger.concurrency_us),
+            vm_outage_us: std::mem::take(&mut self.vms.outage_us),
+            timeline: self.timeline.take(),
             events: self.events,
         })
     }

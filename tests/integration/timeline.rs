@@ -121,3 +121,36 @@ fn rack_outage_takes_all_hosts_down_together() {
         );
     }
 }
+
+/// Replication 0 records when hosts and VMs went down and came back: the same hand-computed
+/// instants as `host_crash_timeline` (both hosts have identical fixed clocks).
+#[test]
+fn replication_zero_records_the_down_timeline() {
+    let text = scenario(
+        "[failures.host]\ntime_between = { dist = \"fixed\", value = \"100h\" }\nrepair = { dist = \"fixed\", value = \"2h\" }",
+        "250h",
+    );
+    let r = run_text("timeline_points", &text, Some(2));
+    let h = |hours: u64, mins: u64, s: u64| {
+        hasim::sim::time::SimTime((hours * 3600 + mins * 60 + s) * 1_000_000)
+    };
+    let tl = r.outputs[0]
+        .timeline
+        .as_ref()
+        .expect("replication 0 records a timeline");
+    assert_eq!(
+        tl.points,
+        vec![
+            (h(0, 0, 0), 0, 0),
+            (h(100, 0, 0), 2, 2),
+            (h(102, 5, 0), 0, 2),
+            (h(102, 5, 45), 0, 0),
+            (h(202, 5, 0), 2, 2),
+            (h(204, 10, 0), 0, 2),
+            (h(204, 10, 45), 0, 0),
+        ]
+    );
+    assert!(r.outputs[1].timeline.is_none());
+    // Each VM had two outages of 2 h + 5 min + 45 s.
+    assert_eq!(r.outputs[0].vm_outage_us, vec![7_545_000_000; 4]);
+}

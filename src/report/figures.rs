@@ -1,0 +1,143 @@
+//! The charts of a run, built from its results: what `hasim run` draws into the output folder
+//! and `report.html` inlines.
+
+use super::plots::{LogCdf, StackedBars, StepPanels};
+use crate::metrics::ledger::VmState;
+use crate::metrics::summary::vm_figures;
+use crate::runner::RunResult;
+use crate::scenario::model::Model;
+use crate::sim::time::{US_PER_D, US_PER_Y};
+
+/// Per-VM unavailability across all replications, one series per workload when there are several.
+pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {
+    let mut per_workload: Vec<Vec<f64>> = vec![Vec::new(); model.workloads.len()];
+    for out in &result.outputs {
+        for (i, f) in vm_figures(out).iter().enumerate() {
+            per_workload[model.vms[i].workload.index()].push(1.0 - f.availability);
+        }
+    }
+    let mut all: Vec<f64> = per_workload.iter().flatten().copied().collect();
+    all.sort_by(f64::total_cmp);
+    let zeros = all.iter().filter(|u| **u <= 0.0).count();
+    let mut series = vec![("all VMs".to_string(), all.clone())];
+    if model.workloads.len() > 1 {
+        for (w, mut v) in per_workload.into_iter().enumerate() {
+            v.sort_by(f64::total_cmp);
+            series.push((model.workloads[w].name.clone(), v));
+        }
+    }
+    LogCdf {
+        stem: "availability_cdf".into(),
+        title: format!("{}: VM availability across VMs", model.name),
+        x_desc: "unavailability 1 − A (log scale)".into(),
+        y_desc: "fraction of VMs (all replications)".into(),
+        series,
+        markers: vec![
+            (1e-3, "99.9 %".into()),
+            (5e-4, "99.95 %".into()),
+            (1e-4, "99.99 %".into()),
+        ],
+        note: (zeros > 0)
+            .then(|| format!("{zeros} of {} with no downtime start the curve", all.len())),
+    }
+}
+
+/// Mean downtime per VM-year by cause, one stacked bar per workload.
+pub fn downtime_by_cause(model: &Model, result: &RunResult) -> StackedBars {
+    let causes: Vec<VmState> = VmState::ALL
+        .into_iter()
+        .filter(|s| !s.is_available())
+        .collect();
+    let mut totals = vec![vec![0.0; causes.len()]; model.workloads.len()];
+    let mut vm_years = vec![0.0; model.workloads.len()];
+    for out in &result.outputs {
+        let years = out.horizon.as_us() as f64 / US_PER_Y as f64;
+        for (i, t) in out.vm_time_us.iter().enumerate() {
+            let w = model.vms[i].workload.index();
+            vm_years[w] += years;
+            for (c, s) in causes.iter().enumerate() {
+                totals[w][c] += t[*s as usize] as f64 / 60e6;
+            }
+        }
+    }
+    let used: Vec<usize> = (0..causes.len())
+        .filter(|c| totals.iter().any(|w| w[*c] > 0.0))
+        .collect();
+    StackedBars {
+        stem: "downtime_by_cause".into(),
+        title: format!("{}: downtime by cause", model.name),
+        y_desc: "downtime (minutes per VM-year)".into(),
+        groups: model.workloads.iter().map(|w| w.name.clone()).collect(),
+        categories: used
+            .iter()
+            .map(|c| causes[*c].name().replace('_', " "))
+            .collect(),
+        values: totals
+            .iter()
+            .zip(&vm_years)
+            .map(|(w, y)| {
+                used.iter()
+                    .map(|c| w[*c] / y.max(f64::MIN_POSITIVE))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// Hosts and VMs down over the first replication.
+pub fn timeline(model: &Model, result: &RunResult) -> Option<StepPanels> {
+    let out = result.outputs.first()?;
+    let tl = out.timeline.as_ref()?;
+    let days = |t: u64| t as f64 / US_PER_D as f64;
+    let vms: Vec<(f64, f64)> = tl
+        .points
+        .iter()
+        .map(|p| (days(p.0.as_us()), f64::from(p.2)))
+        .collect();
+    let hosts: Vec<(f64, f64)> = tl
+        .points
+        .iter()
+        .map(|p| (days(p.0.as_us()), f64::from(p.1)))
+        .collect();
+    Some(StepPanels {
+        stem: "timeline".into(),
+        title: format!(
+            "{}: replication 0, seed {}{}",
+            model.name,
+            model.simulation.seed,
+            if tl.truncated { " (truncated)" } else { "" }
+        ),
+        x_desc: "simulated time (days)".into(),
+        x_max: days(out.horizon.as_us()),
+        panels: vec![("VMs down".into(), vms), ("hosts down".into(), hosts)],
+    })
+}
+
+/// Time from a VM going down to running again, pooled over replications.
+pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
+    let mut mins: Vec<f64> = result
+        .outputs
+        .iter()
+        .flat_map(|o| o.vm_outage_us.iter().map(|us| *us as f64 / 60e6))
+        .collect();
+    if mins.is_empty() {
+        return None;
+    }
+    mins.sort_by(f64::total_cmp);
+    Some(LogCdf {
+        stem: "recovery_time_cdf".into(),
+        title: format!(
+            "{}: VM recovery time (failure to running again)",
+            model.name
+        ),
+        x_desc: "recovery time (minutes, log scale)".into(),
+        y_desc: "fraction of VM outages".into(),
+        series: vec![(format!("{} outages", mins.len()), mins)],
+        markers: vec![
+            (5.0, "5 min".into()),
+            (60.0, "1 h".into()),
+            (1440.0, "1 d".into()),
+        ],
+        note: None,
+    })
+}

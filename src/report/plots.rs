@@ -1,0 +1,509 @@
+//! Charts of aggregated results: SVG always (the primary format, inlined by report.html) and
+//! PNG (1280×720, slide size). Text uses the bundled DejaVu Sans through plotters' `ab_glyph`
+//! backend, so machines without fontconfig render the same pictures. Each chart is a small
+//! struct built from results only; the `Chart` trait draws it on any backend.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// Pixel size of every chart: 16:9, readable on a slide.
+pub const SIZE: (u32, u32) = (1280, 720);
+const FONT: &str = "sans-serif";
+const TITLE_PX: u32 = 32;
+const AXIS_PX: u32 = 24;
+const TICK_PX: u32 = 19;
+
+static FONT_INIT: Once = Once::new();
+
+/// Registers the bundled font once per process.
+pub fn init_font() {
+    FONT_INIT.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        plotters::style::register_font(FONT, FontStyle::Normal, bytes)
+            .unwrap_or_else(|_| panic!("bundled DejaVuSans.ttf is not a valid font"));
+    });
+}
+
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart that can draw itself on any plotters backend.
+pub trait Chart {
+    /// File name without extension (`availability_cdf`).
+    fn stem(&self) -> &str;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+/// Series colours, distinguishable in print and for common colour-vision deficiencies
+/// (Okabe & Ito, 2008).
+pub const COLOURS: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 0, 0),
+];
+
+pub fn svg_string<C: Chart>(c: &C) -> Result<String, String> {
+    init_font();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        c.draw(&root).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png`, each atomically; returns both paths.
+pub fn write_chart<C: Chart>(dir: &Path, c: &C) -> Result<Vec<PathBuf>, String> {
+    let svg_path = dir.join(format!("{}.svg", c.stem()));
+    super::atomic::write_atomic(&svg_path, svg_string(c)?.as_bytes()).map_err(|e| e.to_string())?;
+    let png_path = dir.join(format!("{}.png", c.stem()));
+    // The image encoder picks the format from the extension, so the temporary name ends in .png.
+    let tmp = dir.join(format!(".{}.tmp-{}.png", c.stem(), std::process::id()));
+    let drawn = (|| -> Result<(), String> {
+        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        c.draw(&root).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })();
+    if let Err(e) = drawn.and_then(|_| std::fs::rename(&tmp, &png_path).map_err(|e| e.to_string()))
+    {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(vec![svg_path, png_path])
+}
+
+/// Evenly spaced quantiles of sorted data: at most `n` (x, F(x)) points of the empirical CDF.
+pub fn ecdf_points(sorted: &[f64], n: usize) -> Vec<(f64, f64)> {
+    let len = sorted.len();
+    if len == 0 {
+        return Vec::new();
+    }
+    let step = (len / n.max(1)).max(1);
+    let mut pts: Vec<(f64, f64)> = (0..len)
+        .step_by(step)
+        .map(|i| (sorted[i], (i + 1) as f64 / len as f64))
+        .collect();
+    if pts.last().map(|p| p.1) != Some(1.0) {
+        pts.push((sorted[len - 1], 1.0));
+    }
+    pts
+}
+
+fn log_bounds(values: &[f64]) -> (f64, f64) {
+    let lo = values
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    if !lo.is_finite() || hi <= 0.0 {
+        return (1e-6, 1.0);
+    }
+    let lo = 10f64.powf(lo.log10().floor());
+    let hi = 10f64.powf(hi.log10().ceil()).max(lo * 10.0);
+    (lo, hi)
+}
+
+fn sci(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if (1e-2..1e4).contains(&v.abs()) {
+        format!("{}", (v * 1e4).round() / 1e4)
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// Empirical CDF of one or more samples on a log x axis (availability, recovery times).
+pub struct LogCdf {
+    pub stem: String,
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    /// One sorted sample per series, with its legend label.
+    pub series: Vec<(String, Vec<f64>)>,
+    /// Vertical reference lines `(x, label)`.
+    pub markers: Vec<(f64, String)>,
+    /// A note under the title (e.g. how many values were zero and cannot sit on a log axis).
+    pub note: Option<String>,
+}
+
+impl Chart for LogCdf {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let all: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
+        let (lo, hi) = log_bounds(&all);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, TITLE_PX))
+            .margin(24)
+            .margin_right(48)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .axis_desc_style((FONT, AXIS_PX))
+            .label_style((FONT, TICK_PX))
+            .x_label_formatter(&|v| sci(*v))
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .draw()?;
+        for (x, label) in &self.markers {
+            if *x > lo && *x < hi {
+                chart.draw_series(LineSeries::new(
+                    vec![(*x, 0.0), (*x, 1.0)],
+                    BLACK.mix(0.35).stroke_width(2),
+                ))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    label.clone(),
+                    (*x, 0.04),
+                    (FONT, TICK_PX).into_font(),
+                )))?;
+            }
+        }
+        for (i, (label, values)) in self.series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let pts: Vec<(f64, f64)> = ecdf_points(values, 2000)
+                .into_iter()
+                .filter(|p| p.0 > 0.0)
+                .collect();
+            let label = match (&self.note, i) {
+                (Some(n), 0) => format!("{label} ({n})"),
+                _ => label.clone(),
+            };
+            chart
+                .draw_series(LineSeries::new(pts, colour.stroke_width(3)))?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, TICK_PX))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Stacked bars: one bar per group, one segment per category (downtime by cause).
+pub struct StackedBars {
+    pub stem: String,
+    pub title: String,
+    pub y_desc: String,
+    pub groups: Vec<String>,
+    pub categories: Vec<String>,
+    /// `values[g][c]`: height of category `c` in group `g`.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Chart for StackedBars {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let top = self
+            .values
+            .iter()
+            .map(|g| g.iter().sum::<f64>())
+            .fold(0.0, f64::max);
+        let top = if top > 0.0 { top * 1.15 } else { 1.0 };
+        let n = self.groups.len().max(1);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, TITLE_PX))
+            .margin(24)
+            .x_label_area_size(60)
+            .y_label_area_size(100)
+            .build_cartesian_2d(0.0..n as f64, 0.0..top)?;
+        let groups = self.groups.clone();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&move |x| {
+                let i = x.floor() as usize;
+                if (x - i as f64 - 0.5).abs() < 0.01 && i < groups.len() {
+                    groups[i].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(&self.y_desc)
+            .axis_desc_style((FONT, AXIS_PX))
+            .label_style((FONT, TICK_PX))
+            .y_label_formatter(&|v| sci(*v))
+            .draw()?;
+        for (c, cat) in self.categories.iter().enumerate() {
+            let colour = COLOURS[c % COLOURS.len()];
+            let bars: Vec<Rectangle<(f64, f64)>> = self
+                .values
+                .iter()
+                .enumerate()
+                .map(|(g, vals)| {
+                    let base: f64 = vals[..c].iter().sum();
+                    Rectangle::new(
+                        [(g as f64 + 0.2, base), (g as f64 + 0.8, base + vals[c])],
+                        colour.filled(),
+                    )
+                })
+                .collect();
+            chart
+                .draw_series(bars)?
+                .label(cat.clone())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 8), (x + 18, y + 8)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, TICK_PX))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Step plots of counts over time in stacked panels sharing the x axis (hosts and VMs down).
+pub struct StepPanels {
+    pub stem: String,
+    pub title: String,
+    pub x_desc: String,
+    pub x_max: f64,
+    /// `(y label, points (x, y))` per panel, top to bottom.
+    pub panels: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl Chart for StepPanels {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let titled = root.titled(&self.title, (FONT, TITLE_PX))?;
+        let areas = titled.split_evenly((self.panels.len().max(1), 1));
+        for (i, ((label, pts), area)) in self.panels.iter().zip(areas.iter()).enumerate() {
+            let ymax = pts.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.1;
+            let last = i + 1 == self.panels.len();
+            let mut chart = ChartBuilder::on(area)
+                .margin(16)
+                .x_label_area_size(if last { 60 } else { 10 })
+                .y_label_area_size(90)
+                .build_cartesian_2d(0.0..self.x_max, 0.0..ymax)?;
+            let mut mesh = chart.configure_mesh();
+            mesh.y_desc(label)
+                .axis_desc_style((FONT, AXIS_PX))
+                .label_style((FONT, TICK_PX))
+                .y_label_formatter(&|v| format!("{v:.0}"));
+            if last {
+                mesh.x_desc(&self.x_desc);
+            } else {
+                mesh.x_label_formatter(&|_| String::new());
+            }
+            mesh.draw()?;
+            // A step function: hold each value until the next change.
+            let mut steps = Vec::with_capacity(pts.len() * 2 + 1);
+            for w in pts.windows(2) {
+                steps.push(w[0]);
+                steps.push((w[1].0, w[0].1));
+            }
+            if let Some(&p) = pts.last() {
+                steps.push(p);
+                steps.push((self.x_max, p.1));
+            }
+            let colour = COLOURS[i % COLOURS.len()];
+            chart.draw_series(
+                AreaSeries::new(steps, 0.0, colour.mix(0.35)).border_style(colour.stroke_width(2)),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One point of a banded line: `(x, mean, low, high)`.
+pub type BandPoint = (f64, f64, f64, f64);
+
+/// Lines with a shaded confidence band per series, against a numeric x (sweeps).
+pub struct BandLines {
+    pub stem: String,
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    /// X tick labels, when x is an index into categories.
+    pub x_labels: Option<Vec<String>>,
+    /// `(label, points (x, mean, low, high))` per series.
+    pub series: Vec<(String, Vec<BandPoint>)>,
+}
+
+impl Chart for BandLines {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let pts: Vec<&BandPoint> = self.series.iter().flat_map(|s| s.1.iter()).collect();
+        let (x0, x1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.min(p.0), a.1.max(p.0))
+        });
+        let (y0, y1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.min(p.2), a.1.max(p.3))
+        });
+        let (x0, x1) = if x0 < x1 {
+            (x0, x1)
+        } else {
+            (x0 - 1.0, x0 + 1.0)
+        };
+        let pad = if y1 > y0 {
+            (y1 - y0) * 0.1
+        } else {
+            y0.abs().max(1e-9) * 0.01
+        };
+        let xpad = (x1 - x0) * 0.04;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, TITLE_PX))
+            .margin(24)
+            .x_label_area_size(70)
+            .y_label_area_size(120)
+            .build_cartesian_2d((x0 - xpad)..(x1 + xpad), (y0 - pad)..(y1 + pad))?;
+        let labels = self.x_labels.clone();
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .axis_desc_style((FONT, AXIS_PX))
+            .label_style((FONT, TICK_PX))
+            .y_label_formatter(&|v| {
+                format!("{v:.6}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string()
+            });
+        let fmt = move |x: &f64| match &labels {
+            Some(l) => {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < l.len() {
+                    l[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            }
+            None => sci(*x),
+        };
+        mesh.x_label_formatter(&fmt);
+        mesh.draw()?;
+        for (i, (label, s)) in self.series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let mut band: Vec<(f64, f64)> = s.iter().map(|p| (p.0, p.3)).collect();
+            band.extend(s.iter().rev().map(|p| (p.0, p.2)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                colour.mix(0.2).filled(),
+            )))?;
+            chart
+                .draw_series(LineSeries::new(
+                    s.iter().map(|p| (p.0, p.1)),
+                    colour.stroke_width(3),
+                ))?
+                .label(label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+                });
+            chart.draw_series(
+                s.iter()
+                    .map(|p| Circle::new((p.0, p.1), 5, colour.filled())),
+            )?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FONT, TICK_PX))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Horizontal error bars: one row per item, a point with its interval (paired differences).
+pub struct IntervalRows {
+    pub stem: String,
+    pub title: String,
+    pub x_desc: String,
+    /// `(label, mean, low, high)`.
+    pub rows: Vec<(String, f64, f64, f64)>,
+}
+
+impl Chart for IntervalRows {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let lo = self.rows.iter().map(|r| r.2).fold(0.0, f64::min);
+        let hi = self.rows.iter().map(|r| r.3).fold(0.0, f64::max);
+        let pad = if hi > lo { (hi - lo) * 0.1 } else { 1.0 };
+        let n = self.rows.len().max(1);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, TITLE_PX))
+            .margin(24)
+            .x_label_area_size(70)
+            .y_label_area_size(420)
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0.0..n as f64)?;
+        let names: Vec<String> = self.rows.iter().map(|r| r.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n * 2 + 1)
+            .y_label_formatter(&move |y| {
+                let i = y.floor() as usize;
+                if (y - i as f64 - 0.5).abs() < 0.01 && i < names.len() {
+                    names[names.len() - 1 - i].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(&self.x_desc)
+            .axis_desc_style((FONT, AXIS_PX))
+            .label_style((FONT, TICK_PX))
+            .x_label_formatter(&|v| sci(*v))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (0.0, n as f64)],
+            BLACK.stroke_width(2),
+        ))?;
+        for (i, r) in self.rows.iter().enumerate() {
+            let y = (n - 1 - i) as f64 + 0.5;
+            chart.draw_series(LineSeries::new(
+                vec![(r.2, y), (r.3, y)],
+                COLOURS[0].stroke_width(4),
+            ))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                (r.1, y),
+                7,
+                COLOURS[1].filled(),
+            )))?;
+        }
+        Ok(())
+    }
+}
