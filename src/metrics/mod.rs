@@ -3,5 +3,6 @@
 
 pub mod expect;
 pub mod ledger;
+pub mod paired;
 pub mod stats;
 pub mod summary;

@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod figures;
+pub mod html;
 pub mod json;
 pub mod plots;
 pub mod tables;
@@ -36,26 +37,40 @@ pub fn write_all(dir: &Path, model: &Model, result: &RunResult) -> std::io::Resu
     Ok(written)
 }
 
-/// Draws every chart of a run into `dir` (SVG and PNG).
+/// Draws every chart of a run into `dir` (SVG and PNG) and `report.html` with them inlined.
 pub fn write_run_charts(
     dir: &Path,
     model: &Model,
     result: &RunResult,
 ) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
-    written.extend(plots::write_chart(
-        dir,
-        &figures::availability_cdf(model, result),
+    let mut inline = Vec::new();
+    let cdf = figures::availability_cdf(model, result);
+    written.extend(plots::write_chart(dir, &cdf)?);
+    inline.push(html::figure(
+        "Per-VM unavailability, pooled over replications; the vertical lines mark common SLA levels.",
+        &cdf,
     )?);
-    written.extend(plots::write_chart(
-        dir,
-        &figures::downtime_by_cause(model, result),
+    let causes = figures::downtime_by_cause(model, result);
+    written.extend(plots::write_chart(dir, &causes)?);
+    inline.push(html::figure(
+        "Mean downtime per VM-year, by cause and workload.",
+        &causes,
     )?);
     if let Some(c) = figures::timeline(model, result) {
         written.extend(plots::write_chart(dir, &c)?);
+        inline.push(html::figure("Hosts and VMs down over replication 0.", &c)?);
     }
     if let Some(c) = figures::recovery_cdf(model, result) {
         written.extend(plots::write_chart(dir, &c)?);
+        inline.push(html::figure(
+            "Time from a VM going down to running again, every outage of every replication.",
+            &c,
+        )?);
     }
+    let page = dir.join("report.html");
+    atomic::write_atomic(&page, html::report(model, result, &inline).as_bytes())
+        .map_err(|e| e.to_string())?;
+    written.push(page);
     Ok(written)
 }
