@@ -25,8 +25,16 @@ pub fn compare(
     model_b: &Model,
     threads: Option<usize>,
 ) -> Result<Comparison, InvariantViolation> {
-    let a = run(model_a, threads)?;
-    let b = run(model_b, threads)?;
+    Ok(from_results(
+        model_a,
+        model_b,
+        run(model_a, threads)?,
+        run(model_b, threads)?,
+    ))
+}
+
+/// Compares two finished runs of the same scenario and seed.
+pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult) -> Comparison {
     let mut rows = Vec::new();
     for def in registry() {
         // Pair only replications where both arms have the metric (recovery time needs an outage).
@@ -40,11 +48,11 @@ pub fn compare(
             rows.push((def.name, def.unit, paired(&xs, &ys)));
         }
     }
-    Ok(Comparison {
+    Comparison {
         policy_a: model_a.policy.name.clone(),
         policy_b: model_b.policy.name.clone(),
         a,
         b,
         rows,
-    })
+    }
 }

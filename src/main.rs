@@ -3,9 +3,13 @@
 //! Exit codes (a user contract): 0 ok · 1 runtime error · 2 usage · 3 invalid scenario ·
 //! 4 expectation failed.
 
-use clap::{Parser, Subcommand};
-use hasim::scenario::{self, LoadError};
-use std::path::PathBuf;
+use clap::{Args, Parser, Subcommand};
+use hasim::model_io::{load_all, RunOptions};
+use hasim::runner::RunResult;
+use hasim::scenario::model::Model;
+use hasim::sim::engine::InvariantViolation;
+use hasim::sweep::{expand, parse_axis, Axis};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_RUNTIME: u8 = 1;
@@ -23,37 +27,78 @@ struct Cli {
     command: Command,
 }
 
+/// Options shared by run, compare and sweep.
+#[derive(Args, Clone)]
+struct Common {
+    /// Number of replications (overrides simulation.replications).
+    #[arg(short = 'n', long = "replications", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    replications: Option<u32>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    seed: Option<u64>,
+    /// Output directory (default: under results/<scenario name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads for replications (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
+    /// Override a scenario key by dotted path (repeatable), e.g. topology.hosts_per_rack=20.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    set: Vec<String>,
+}
+
+impl Common {
+    fn options(&self) -> RunOptions {
+        RunOptions {
+            replications: self.replications,
+            seed: self.seed,
+            set: self.set.clone(),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Check scenario files and list every problem with its line.
+    /// Check scenario files and list every problem with its line; with --grid, list the runs.
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Override a scenario key by dotted path (repeatable), e.g. topology.hosts_per_rack=20.
+        /// Override a scenario key by dotted path (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
         set: Vec<String>,
+        /// A sweep axis (repeatable): print the expanded list of runs.
+        #[arg(long = "grid", value_name = "KEY=V1,V2,...", value_parser = parse_axis)]
+        grid: Vec<Axis>,
     },
-    /// Run a scenario's replications and write summary.json, vms.csv and hosts.csv.
+    /// Run a scenario's replications; write summary.json, CSV tables, charts and report.html.
     Run {
         file: PathBuf,
-        /// Number of replications (overrides simulation.replications).
-        #[arg(short = 'n', long = "replications", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-        replications: Option<u32>,
-        /// Master seed (overrides simulation.seed).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-        seed: Option<u64>,
-        /// Output directory (default: results/<scenario name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Worker threads for replications (default: all cores); results do not depend on it.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
-        threads: Option<u32>,
-        /// Override a scenario key by dotted path (repeatable), e.g. policy.name=none.
-        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
-        set: Vec<String>,
+        #[command(flatten)]
+        common: Common,
         /// Print summary.json to stdout instead of the human summary.
         #[arg(long)]
         json: bool,
+    },
+    /// Compare two policies on common random numbers (paired differences).
+    Compare {
+        file: PathBuf,
+        /// The two policies, A then B (give --policy twice).
+        #[arg(long = "policy", required = true, num_args = 1)]
+        policies: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a cartesian grid over scenario keys; write sweep.csv and one chart per metric.
+    Sweep {
+        file: PathBuf,
+        /// A sweep axis (repeatable), same key syntax as --set.
+        #[arg(long = "grid", value_name = "KEY=V1,V2,...", required = true, value_parser = parse_axis)]
+        grid: Vec<Axis>,
+        /// Metrics to chart (repeatable; default vm_availability and downtime_min_per_vm_year_mean).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -64,122 +109,156 @@ fn parse_set(s: &str) -> Result<String, String> {
     }
 }
 
-fn report_load_error(e: &LoadError) -> ExitCode {
-    match e {
-        LoadError::Io { .. } => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_INVALID)
-        }
-        LoadError::Invalid(d) => {
-            for line in d.render() {
-                eprintln!("{line}");
+/// Prints every problem of every scenario that failed to load.
+fn report_invalid(errors: &[hasim::scenario::LoadError]) -> ExitCode {
+    for e in errors {
+        match e {
+            hasim::scenario::LoadError::Io { .. } => eprintln!("error: {e}"),
+            hasim::scenario::LoadError::Invalid(d) => {
+                for line in d.render() {
+                    eprintln!("{line}");
+                }
+                eprintln!("{}: {} problem(s) found", d.file, d.items.len());
             }
-            eprintln!("{}: {} problem(s) found", d.file, d.items.len());
-            ExitCode::from(EXIT_INVALID)
         }
     }
+    ExitCode::from(EXIT_INVALID)
 }
 
-fn validate(files: &[PathBuf], set: &[String]) -> ExitCode {
+fn describe(m: &Model) -> String {
+    format!(
+        "{} hosts in {} racks, {} VMs, policy {}, {} replications x {}, seed {}",
+        m.topology.hosts.len(),
+        m.topology.racks.len(),
+        m.vms.len(),
+        m.policy.name,
+        m.simulation.replications,
+        m.simulation.horizon,
+        m.simulation.seed
+    )
+}
+
+fn validate(files: &[PathBuf], set: &[String], grid: &[Axis]) -> ExitCode {
     let mut code = ExitCode::SUCCESS;
+    let points = expand(grid);
     for f in files {
-        match scenario::load(f, set) {
-            Ok(m) => println!(
-                "{}: ok: {} hosts in {} racks, {} VMs, policy {}, {} replications x {}, seed {}",
-                f.display(),
-                m.topology.hosts.len(),
-                m.topology.racks.len(),
-                m.vms.len(),
-                m.policy.name,
-                m.simulation.replications,
-                m.simulation.horizon,
-                m.simulation.seed
-            ),
-            Err(e) => code = report_load_error(&e),
+        let opts: Vec<RunOptions> = points
+            .iter()
+            .map(|p| {
+                let mut set = set.to_vec();
+                set.extend(p.overrides());
+                RunOptions {
+                    set,
+                    ..RunOptions::default()
+                }
+            })
+            .collect();
+        match load_all(f, &opts) {
+            Ok(models) if grid.is_empty() => {
+                println!("{}: ok: {}", f.display(), describe(&models[0]))
+            }
+            Ok(models) => {
+                println!("{}: ok: {} runs", f.display(), models.len());
+                for (p, m) in points.iter().zip(&models) {
+                    println!(
+                        "  run {}: {}: {}",
+                        p.index,
+                        p.overrides().join(" "),
+                        describe(m)
+                    );
+                }
+            }
+            Err(errors) => code = report_invalid(&errors),
         }
     }
     code
 }
 
-struct RunArgs {
-    file: PathBuf,
-    replications: Option<u32>,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
+/// Runs a model with a progress bar that is drawn only when stderr is a terminal.
+fn run_model(
+    model: &Model,
     threads: Option<u32>,
-    set: Vec<String>,
-    json: bool,
-}
-
-fn run(a: RunArgs) -> ExitCode {
-    let mut overrides = a.set.clone();
-    if let Some(n) = a.replications {
-        overrides.push(format!("simulation.replications={n}"));
-    }
-    if let Some(s) = a.seed {
-        overrides.push(format!("simulation.seed={s}"));
-    }
-    let model = match scenario::load(&a.file, &overrides) {
-        Ok(m) => m,
-        Err(e) => return report_load_error(&e),
-    };
-    eprintln!(
-        "hasim: {} seed {} ({} replications)",
-        model.name, model.simulation.seed, model.simulation.replications
-    );
-    // Drawn only when stderr is a terminal: pipelines and CI logs stay clean.
+    label: &str,
+) -> Result<RunResult, InvariantViolation> {
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(u64::from(model.simulation.replications)),
         indicatif::ProgressDrawTarget::stderr(),
     );
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} replications {elapsed}")
-            .expect("static template"),
+        indicatif::ProgressStyle::with_template(
+            "{prefix} {bar:40} {pos}/{len} replications {elapsed}",
+        )
+        .expect("static template"),
     );
+    bar.set_prefix(label.to_string());
     let outcome =
-        hasim::runner::run_with_progress(&model, a.threads.map(|t| t as usize), &|| bar.inc(1));
+        hasim::runner::run_with_progress(model, threads.map(|t| t as usize), &|| bar.inc(1));
     bar.finish_and_clear();
-    let result = match outcome {
-        Ok(r) => r,
-        Err(v) => {
-            eprintln!(
-                "error: invariant violated in replication {} at {}: {}",
-                v.replication, v.time, v.message
-            );
-            let sets: String = a.set.iter().map(|s| format!(" --set {s}")).collect();
-            eprintln!(
-                "reproduce with: hasim run {} --seed {} -n {} --threads 1{sets}",
-                a.file.display(),
-                model.simulation.seed,
-                v.replication + 1
-            );
-            return ExitCode::from(EXIT_RUNTIME);
-        }
+    outcome
+}
+
+fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> ExitCode {
+    eprintln!(
+        "error: invariant violated in replication {} at {}: {}",
+        v.replication, v.time, v.message
+    );
+    eprintln!(
+        "reproduce with: {} -n {} --threads 1",
+        hasim::report::html::reproduce_command(model).replacen(
+            &format!("-n {}", model.simulation.replications),
+            "",
+            1
+        ),
+        v.replication + 1
+    );
+    let _ = file;
+    ExitCode::from(EXIT_RUNTIME)
+}
+
+fn write_failed(dir: &Path, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: writing results to {}: {e}", dir.display());
+    ExitCode::from(EXIT_RUNTIME)
+}
+
+fn list_written(dir: &Path, written: &[PathBuf]) -> String {
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    format!("wrote {}/{{{}}}", dir.display(), names.join(","))
+}
+
+fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
+    let model = match load_all(file, &[common.options()]) {
+        Ok(mut m) => m.remove(0),
+        Err(e) => return report_invalid(&e),
     };
-    let out_dir = a
+    eprintln!(
+        "hasim: {} seed {} ({} replications)",
+        model.name, model.simulation.seed, model.simulation.replications
+    );
+    let result = match run_model(&model, common.threads, &model.name) {
+        Ok(r) => r,
+        Err(v) => return invariant_failure(file, &model, &v),
+    };
+    let out_dir = common
         .out
+        .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&model.name));
     let written = match hasim::report::write_all(&out_dir, &model, &result) {
         Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: writing results to {}: {e}", out_dir.display());
-            return ExitCode::from(EXIT_RUNTIME);
-        }
+        Err(e) => return write_failed(&out_dir, e),
     };
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
     let check_lines = hasim::report::text::checks(&checks);
-    if a.json {
+    if json {
         let v = hasim::report::json::summary(&model, &result);
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
         eprint!("{check_lines}");
     } else {
         print!("{}", hasim::report::text::summary(&model, &result));
         print!("{check_lines}");
-        let names: Vec<String> = written
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        println!("wrote {}/{{{}}}", out_dir.display(), names.join(","));
+        println!("{}", list_written(&out_dir, &written));
     }
     let failed = checks.iter().filter(|c| !c.passed).count();
     if failed > 0 {
@@ -189,26 +268,166 @@ fn run(a: RunArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
+    if policies.len() != 2 {
+        eprintln!(
+            "error: compare needs exactly two --policy options, got {}",
+            policies.len()
+        );
+        return ExitCode::from(2);
+    }
+    let opts: Vec<RunOptions> = policies
+        .iter()
+        .map(|p| {
+            let mut o = common.options();
+            o.set.push(format!("policy.name={p}"));
+            o
+        })
+        .collect();
+    let models = match load_all(file, &opts) {
+        Ok(m) => m,
+        Err(e) => return report_invalid(&e),
+    };
+    let (a, b) = (&models[0], &models[1]);
+    eprintln!(
+        "hasim: compare {} vs {} on {} seed {}",
+        a.policy.name, b.policy.name, a.name, a.simulation.seed
+    );
+    let ra = match run_model(a, common.threads, &a.policy.name) {
+        Ok(r) => r,
+        Err(v) => return invariant_failure(file, a, &v),
+    };
+    let rb = match run_model(b, common.threads, &b.policy.name) {
+        Ok(r) => r,
+        Err(v) => return invariant_failure(file, b, &v),
+    };
+    let c = hasim::compare::from_results(a, b, ra, rb);
+    let dir = common.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join(&a.name)
+            .join(format!("compare-{}-vs-{}", policies[0], policies[1]))
+    });
+    let mut written = Vec::new();
+    let csv = match hasim::report::experiments::compare_csv(&c, a.simulation.seed) {
+        Ok(b) => b,
+        Err(e) => return write_failed(&dir, e),
+    };
+    let path = dir.join("compare.csv");
+    if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
+        return write_failed(&dir, e);
+    }
+    written.push(path);
+    match hasim::report::experiments::compare_charts(&dir, &c, &a.name) {
+        Ok(w) => written.extend(w),
+        Err(e) => return write_failed(&dir, e),
+    }
+    print!("{}", hasim::report::experiments::compare_text(&c));
+    println!("{}", list_written(&dir, &written));
+    ExitCode::SUCCESS
+}
+
+fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> ExitCode {
+    let points = expand(grid);
+    let opts: Vec<RunOptions> = points
+        .iter()
+        .map(|p| {
+            let mut o = common.options();
+            o.set.extend(p.overrides());
+            o
+        })
+        .collect();
+    let models = match load_all(file, &opts) {
+        Ok(m) => m,
+        Err(e) => return report_invalid(&e),
+    };
+    let known: Vec<String> = hasim::metrics::summary::registry()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    let metrics: Vec<String> = if metrics.is_empty() {
+        vec![
+            "vm_availability".into(),
+            "downtime_min_per_vm_year_mean".into(),
+        ]
+    } else {
+        metrics.to_vec()
+    };
+    if let Some(bad) = metrics.iter().find(|m| !known.contains(m)) {
+        eprintln!("error: --metric {bad}: unknown metric (see README: Results)");
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "hasim: sweep of {} over {} points, seed {}",
+        models[0].name,
+        points.len(),
+        models[0].simulation.seed
+    );
+    let mut results = Vec::new();
+    for (p, m) in points.iter().zip(&models) {
+        match run_model(
+            m,
+            common.threads,
+            &format!("point {}/{}", p.index + 1, points.len()),
+        ) {
+            Ok(r) => results.push((p.clone(), r)),
+            Err(v) => return invariant_failure(file, m, &v),
+        }
+    }
+    let dir = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
+    let seed = models[0].simulation.seed;
+    let mut written = Vec::new();
+    let csv = match hasim::report::experiments::sweep_csv(grid, &results, seed) {
+        Ok(b) => b,
+        Err(e) => return write_failed(&dir, e),
+    };
+    let path = dir.join("sweep.csv");
+    if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
+        return write_failed(&dir, e);
+    }
+    written.push(path);
+    match hasim::report::experiments::sweep_charts(&dir, grid, &results, &metrics, &models[0].name)
+    {
+        Ok(w) => written.extend(w),
+        Err(e) => return write_failed(&dir, e),
+    }
+    for (p, r) in &results {
+        let cells: Vec<String> = metrics
+            .iter()
+            .filter_map(|m| {
+                r.metrics
+                    .get(m)
+                    .map(|s| format!("{m} {}", hasim::report::text::num(s.mean)))
+            })
+            .collect();
+        println!(
+            "point {}: {}: {}",
+            p.index,
+            p.overrides().join(" "),
+            cells.join(", ")
+        );
+    }
+    println!("{}", list_written(&dir, &written));
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { files, set } => validate(&files, &set),
-        Command::Run {
+        Command::Validate { files, set, grid } => validate(&files, &set, &grid),
+        Command::Run { file, common, json } => run(&file, &common, json),
+        Command::Compare {
             file,
-            replications,
-            seed,
-            out,
-            threads,
-            set,
-            json,
-        } => run(RunArgs {
+            policies,
+            common,
+        } => compare(&file, &policies, &common),
+        Command::Sweep {
             file,
-            replications,
-            seed,
-            out,
-            threads,
-            set,
-            json,
-        }),
+            grid,
+            metrics,
+            common,
+        } => sweep(&file, &grid, &metrics, &common),
     }
 }

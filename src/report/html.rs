@@ -3,6 +3,7 @@
 //! intervals, the `[expect]` verdicts and every chart.
 
 use super::plots::{svg_string, Chart};
+use super::text::num;
 use crate::metrics::expect::evaluate;
 use crate::runner::RunResult;
 use crate::scenario::model::Model;
@@ -41,18 +42,6 @@ pub fn reproduce_command(model: &Model) -> String {
         }
     }
     cmd
-}
-
-fn fmt_num(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else if x.abs() >= 1000.0 {
-        format!("{x:.1}")
-    } else if x.abs() >= 0.99 && x.abs() < 1.0 {
-        format!("{x:.6}")
-    } else {
-        format!("{x:.4}")
-    }
 }
 
 const STYLE: &str = "body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:1320px;margin:2em auto;padding:0 1em;color:#222}\
@@ -102,13 +91,13 @@ pub fn report(model: &Model, result: &RunResult, figures: &[Figure]) -> String {
     for (name, m) in &result.metrics {
         let ci = m
             .ci95
-            .map(|(lo, hi)| format!("[{}, {}]", fmt_num(lo), fmt_num(hi)))
+            .map(|(lo, hi)| format!("[{}, {}]", num(lo), num(hi)))
             .unwrap_or_else(|| "–".into());
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             escape(name),
-            fmt_num(m.mean),
+            num(m.mean),
             ci,
             escape(m.unit)
         );
@@ -123,10 +112,7 @@ pub fn report(model: &Model, result: &RunResult, figures: &[Figure]) -> String {
             } else {
                 ("failed", "FAILED")
             };
-            let measured = c
-                .measured
-                .map(fmt_num)
-                .unwrap_or_else(|| "not measured".into());
+            let measured = c.measured.map(num).unwrap_or_else(|| "not measured".into());
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td class=\"n\">{measured}</td><td class=\"{class}\">{verdict}</td></tr>",

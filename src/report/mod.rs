@@ -2,6 +2,7 @@
 //! `RunResult` and never reach into the engine. All files are written atomically.
 
 pub mod atomic;
+pub mod experiments;
 pub mod figures;
 pub mod html;
 pub mod json;

@@ -113,11 +113,18 @@ fn log_bounds(values: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
-fn sci(v: f64) -> String {
+/// Tick label: plain digits from 0.01 to a billion (`12000`, `0.25`), scientific outside.
+pub fn sci(v: f64) -> String {
+    let a = v.abs();
     if v == 0.0 {
         "0".into()
-    } else if (1e-2..1e4).contains(&v.abs()) {
-        format!("{}", (v * 1e4).round() / 1e4)
+    } else if (1e-2..1e9).contains(&a) {
+        let rounded = (v * 1e4).round() / 1e4;
+        if rounded.fract() == 0.0 {
+            format!("{rounded:.0}")
+        } else {
+            format!("{rounded}")
+        }
     } else {
         format!("{v:.0e}")
     }
@@ -505,5 +512,28 @@ impl Chart for IntervalRows {
             )))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_are_readable() {
+        assert_eq!(sci(12000.0), "12000");
+        assert_eq!(sci(17520.0), "17520");
+        assert_eq!(sci(0.25), "0.25");
+        assert_eq!(sci(1e-4), "1e-4");
+        assert_eq!(sci(0.0), "0");
+    }
+
+    #[test]
+    fn ecdf_ends_at_one_and_is_capped() {
+        let xs: Vec<f64> = (1..=10_000).map(f64::from).collect();
+        let pts = ecdf_points(&xs, 100);
+        assert!(pts.len() <= 102);
+        assert_eq!(pts.last().unwrap(), &(10_000.0, 1.0));
+        assert!(pts.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
     }
 }

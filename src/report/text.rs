@@ -17,7 +17,8 @@ const HEADLINE: &[&str] = &[
     "domain_outages",
 ];
 
-fn num(x: f64) -> String {
+/// A number for tables: six decimals near 1 (availability), four elsewhere, one when large.
+pub fn num(x: f64) -> String {
     if x == 0.0 {
         "0".into()
     } else if x.abs() >= 1000.0 {

@@ -5,6 +5,7 @@ mod boundary;
 mod cli;
 mod closed_form;
 mod determinism;
+mod experiments;
 mod scenario_forms;
 mod snapshots;
 mod support;

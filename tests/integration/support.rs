@@ -74,7 +74,12 @@ pub struct Fleet<'a> {
 
 impl Fleet<'_> {
     pub fn run(&self) -> hasim::runner::RunResult {
-        let text = format!(
+        run_text(self.name, &self.text(), None)
+    }
+
+    /// The scenario text (seed 7).
+    pub fn text(&self) -> String {
+        format!(
             r#"name = "{name}"
 [simulation]
 horizon = "{horizon}"
@@ -118,7 +123,6 @@ boot_time = "{vm_boot}"
             vms = self.hosts * self.vms_per_host,
             vm_boot = self.vm_boot,
             failures = self.failures,
-        );
-        run_text(self.name, &text, None)
+        )
     }
 }
