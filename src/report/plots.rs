@@ -293,6 +293,32 @@ impl Chart for StackedBars {
     }
 }
 
+/// Bins a step chart is reduced to: more than a chart's pixel width shows nothing more.
+pub const MAX_STEP_BINS: usize = 2000;
+
+/// Reduces a step series to at most `bins` points: the peak of each time bin, so a short spike
+/// stays visible however long the horizon. Series already small enough are returned as they are.
+pub fn peak_per_bin(pts: &[(f64, f64)], x_max: f64, bins: usize) -> Vec<(f64, f64)> {
+    if pts.len() <= bins * 2 || x_max <= 0.0 {
+        return pts.to_vec();
+    }
+    let width = x_max / bins as f64;
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(bins);
+    let mut held: f64 = 0.0; // value in force at the start of the current bin
+    let mut i = 0;
+    for b in 0..bins {
+        let (start, end) = (b as f64 * width, (b + 1) as f64 * width);
+        let mut peak = held;
+        while i < pts.len() && pts[i].0 < end {
+            peak = peak.max(pts[i].1);
+            held = pts[i].1;
+            i += 1;
+        }
+        out.push((start, peak));
+    }
+    out
+}
+
 /// Step plots of counts over time in stacked panels sharing the x axis (hosts and VMs down).
 pub struct StepPanels {
     pub stem: String,
@@ -325,11 +351,12 @@ impl Chart for StepPanels {
                 .label_style((FONT, TICK_PX))
                 .y_label_formatter(&|v| format!("{v:.0}"));
             if last {
-                mesh.x_desc(&self.x_desc);
+                mesh.x_desc(&self.x_desc).x_label_formatter(&|v| sci(*v));
             } else {
                 mesh.x_label_formatter(&|_| String::new());
             }
             mesh.draw()?;
+            let pts = peak_per_bin(pts, self.x_max, MAX_STEP_BINS);
             // A step function: hold each value until the next change.
             let mut steps = Vec::with_capacity(pts.len() * 2 + 1);
             for w in pts.windows(2) {
@@ -526,6 +553,19 @@ mod tests {
         assert_eq!(sci(0.25), "0.25");
         assert_eq!(sci(1e-4), "1e-4");
         assert_eq!(sci(0.0), "0");
+    }
+
+    #[test]
+    fn peaks_survive_binning() {
+        // A one-instant spike to 40 among 10,000 changes between 0 and 1.
+        let mut pts: Vec<(f64, f64)> = (0..10_000)
+            .map(|i| (f64::from(i) * 0.1, f64::from(i % 2)))
+            .collect();
+        pts[5_000].1 = 40.0;
+        let binned = peak_per_bin(&pts, 1000.0, 100);
+        assert_eq!(binned.len(), 100);
+        assert_eq!(binned.iter().map(|p| p.1).fold(0.0, f64::max), 40.0);
+        assert_eq!(binned[50], (500.0, 40.0));
     }
 
     #[test]
