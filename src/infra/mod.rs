@@ -1,6 +1,7 @@
-//! Mechanisms between the ground truth and a controller: today the scheduler (placement).
-//!
-//! Later issues add heartbeat detection, monitors, the BMC and fencing, evacuation and live
-//! migration here. Every default is a production default with its source in a doc comment.
+//! Mechanisms between the ground truth and a controller: the scheduler, the Nova service group,
+//! and the settings of Pacemaker, IPMI fencing and the appliance monitors. Every default is a
+//! production default with its source in a doc comment.
 
+pub mod config;
 pub mod scheduler;
+pub mod servicegroup;

@@ -1,18 +1,69 @@
 //! HA policies: production decision logic behind `api`.
 //!
 //! Must not import `sim`, `world`, `infra` or anything else in the crate but `api` (a test in
-//! `tests/integration/boundary.rs` enforces it): the same code runs behind a production adapter.
+//! `tests/integration/boundary.rs` enforces it): the same code runs behind a production adapter
+//! (`hasim policy`).
 
 pub mod api;
+pub mod instance_ha;
+pub mod masakari;
 pub mod none;
+pub mod pca;
 
 /// Every policy name a scenario's `policy.name` may use.
-pub const POLICY_NAMES: &[&str] = &["none"];
+pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca"];
 
-/// Builds a policy by its registered name.
-pub fn by_name(name: &str) -> Option<Box<dyn api::Policy>> {
-    match name {
-        "none" => Some(Box::new(none::NoPolicy)),
-        _ => None,
+/// Each policy's configuration, as read from its scenario table or a `--config` file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyConfig {
+    None,
+    Masakari(masakari::MasakariConfig),
+    InstanceHa(instance_ha::InstanceHaConfig),
+    Pca(pca::PcaConfig),
+}
+
+impl PolicyConfig {
+    /// The default configuration of a registered policy.
+    pub fn default_for(name: &str) -> Option<PolicyConfig> {
+        match name {
+            "none" => Some(PolicyConfig::None),
+            "masakari" => Some(PolicyConfig::Masakari(Default::default())),
+            "instance-ha" => Some(PolicyConfig::InstanceHa(Default::default())),
+            "pca" => Some(PolicyConfig::Pca(Default::default())),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicyConfig::None => "none",
+            PolicyConfig::Masakari(_) => "masakari",
+            PolicyConfig::InstanceHa(_) => "instance-ha",
+            PolicyConfig::Pca(_) => "pca",
+        }
+    }
+
+    /// Builds the policy.
+    pub fn build(&self) -> Box<dyn api::Policy> {
+        match self {
+            PolicyConfig::None => Box::new(none::NoPolicy),
+            PolicyConfig::Masakari(c) => Box::new(masakari::Masakari::new(c.clone())),
+            PolicyConfig::InstanceHa(c) => Box::new(instance_ha::InstanceHa::new(c.clone())),
+            PolicyConfig::Pca(c) => Box::new(pca::Pca::new(c.clone())),
+        }
+    }
+
+    /// Whether the policy recovers VMs from failed hosts (downtime before it notices is then
+    /// `detection`; without one it is plain `host_failure`).
+    pub fn recovers_hosts(&self) -> bool {
+        !matches!(self, PolicyConfig::None)
+    }
+
+    /// Whether a Pacemaker cluster (node monitoring, stonith) runs under this policy.
+    pub fn uses_pacemaker(&self) -> bool {
+        matches!(
+            self,
+            PolicyConfig::Masakari(_) | PolicyConfig::InstanceHa(_)
+        )
     }
 }

@@ -1,11 +1,11 @@
 //! The baseline: no HA controller at all.
 //!
-//! VMs on a failed host stay down until the host is repaired and boots; then the hypervisor boots
+//! VMs on a failed host are down until the host is repaired and boots; then the hypervisor boots
 //! them again. (Nova's own `resume_guests_state_on_host_boot` defaults to False, production-ha.md
 //! §1.2; this baseline models the common operator practice of enabling it, as the foundation
 //! issue specifies.) It never issues a command, whatever it observes.
 
-use super::api::{ClusterView, Command, Observation, Policy};
+use super::api::{Command, Inventory, Observation, Policy};
 
 #[derive(Clone, Debug, Default)]
 pub struct NoPolicy;
@@ -18,7 +18,7 @@ impl Policy for NoPolicy {
     fn on_observation(
         &mut self,
         _now_us: u64,
-        _view: &ClusterView,
+        _inv: &dyn Inventory,
         _obs: &Observation,
     ) -> Vec<Command> {
         Vec::new()
@@ -28,16 +28,35 @@ impl Policy for NoPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::api::{HostView, VmView};
+
+    struct Empty;
+    impl Inventory for Empty {
+        fn host_count(&self) -> u32 {
+            0
+        }
+        fn host(&self, _: u32) -> HostView {
+            unreachable!()
+        }
+        fn vms_on(&self, _: u32) -> Vec<VmView> {
+            Vec::new()
+        }
+        fn vm(&self, _: u32) -> VmView {
+            unreachable!()
+        }
+        fn any_evacuable_tagged(&self) -> bool {
+            false
+        }
+    }
 
     #[test]
     fn never_commands() {
         let mut p = NoPolicy;
-        let view = ClusterView::default();
         for obs in [
-            Observation::HostServiceDown { host: 1 },
-            Observation::HostServiceUp { host: 1 },
+            Observation::NodeOffline { host: 1 },
+            Observation::Fenced { host: 1, ok: true },
         ] {
-            assert!(p.on_observation(0, &view, &obs).is_empty());
+            assert!(p.on_observation(0, &Empty, &obs).is_empty());
         }
     }
 }

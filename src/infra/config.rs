@@ -1,0 +1,139 @@
+//! Settings of the mechanisms between truth and controller, keyed by the production option
+//! names of each component and defaulting to production defaults (production-ha.md).
+
+use crate::sim::time::SimDuration;
+
+/// Nova service group (`nova/conf/service.py`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NovaServiceConfig {
+    /// `report_interval` = 10 s: nova-compute heartbeat period (service.py:24).
+    pub report_interval: SimDuration,
+    /// `service_down_time` = 60 s: a service is down once its last heartbeat is older (service.py:40).
+    pub service_down_time: SimDuration,
+}
+
+impl Default for NovaServiceConfig {
+    fn default() -> Self {
+        NovaServiceConfig {
+            report_interval: SimDuration::from_secs(10),
+            service_down_time: SimDuration::from_secs(60),
+        }
+    }
+}
+
+/// What stonith does to a node (`stonith-action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StonithAction {
+    /// Power off, then on again (Pacemaker's default).
+    Reboot,
+    /// Power off; the host stays off until what took it down is over (repaired, reconnected).
+    Off,
+}
+
+/// Pacemaker cluster (`lib/common/options.c`, puppet-tripleo base/pacemaker.pp).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PacemakerConfig {
+    /// `stonith-enabled` = true.
+    pub stonith_enabled: bool,
+    /// `stonith-timeout` = 60 s: an attempt against an unreachable BMC fails after this.
+    pub stonith_timeout: SimDuration,
+    /// `stonith-max-attempts` = 10.
+    pub stonith_max_attempts: u32,
+    /// `stonith-action` = reboot.
+    pub stonith_action: StonithAction,
+    /// Remote connection `monitor interval` = 20 s (TripleO): how often a pacemaker_remote node
+    /// is checked, so node loss is noticed at the next check.
+    pub remote_monitor_interval: SimDuration,
+    /// Remote node `reconnect_interval` = 60 s (TripleO): a returned node rejoins at the next try.
+    pub reconnect_interval: SimDuration,
+}
+
+impl Default for PacemakerConfig {
+    fn default() -> Self {
+        PacemakerConfig {
+            stonith_enabled: true,
+            stonith_timeout: SimDuration::from_secs(60),
+            stonith_max_attempts: 10,
+            stonith_action: StonithAction::Reboot,
+            remote_monitor_interval: SimDuration::from_secs(20),
+            reconnect_interval: SimDuration::from_secs(60),
+        }
+    }
+}
+
+/// fence_ipmilan (`fence-agents: agents/ipmilan/fence_ipmilan.py`, `lib/fencing.py.py`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IpmiConfig {
+    /// `power_wait` = 2 s: sleep after `power off` before polling status.
+    pub power_wait: SimDuration,
+    /// `stonith_status_sleep` = 1 s between status polls; the first poll reads "off".
+    pub status_sleep: SimDuration,
+}
+
+impl Default for IpmiConfig {
+    fn default() -> Self {
+        IpmiConfig {
+            power_wait: SimDuration::from_secs(2),
+            status_sleep: SimDuration::from_secs(1),
+        }
+    }
+}
+
+/// masakari-monitors' IPMI power check (`masakarimonitors/conf/host.py`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PowerCheckConfig {
+    /// Answer time of a responsive BMC: "~1 s (ipmitool: Power is off)", production-ha.md §2.6.
+    pub answer_time: SimDuration,
+    /// `ipmi_timeout` = 5 s per attempt.
+    pub ipmi_timeout: SimDuration,
+    /// `ipmi_retry_max` = 3 retries.
+    pub ipmi_retry_max: u32,
+    /// `ipmi_retry_interval` = 10 s between attempts.
+    pub ipmi_retry_interval: SimDuration,
+}
+
+impl Default for PowerCheckConfig {
+    fn default() -> Self {
+        PowerCheckConfig {
+            answer_time: SimDuration::from_secs(1),
+            ipmi_timeout: SimDuration::from_secs(5),
+            ipmi_retry_max: 3,
+            ipmi_retry_interval: SimDuration::from_secs(10),
+        }
+    }
+}
+
+impl PowerCheckConfig {
+    /// How long an unreachable BMC takes to be given up on: (retries + 1) timeouts plus the
+    /// waits between them, ≈ 50 s with the defaults.
+    pub fn give_up_after(&self) -> SimDuration {
+        SimDuration(
+            self.ipmi_timeout.as_us() * u64::from(self.ipmi_retry_max + 1)
+                + self.ipmi_retry_interval.as_us() * u64::from(self.ipmi_retry_max),
+        )
+    }
+}
+
+/// Oracle PCA compute HA (docs.oracle.com PCA admin-instance-availability).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PcaInfraConfig {
+    /// A node disconnected or powered off for "about 5 minutes" is failed.
+    pub fail_threshold: SimDuration,
+}
+
+impl Default for PcaInfraConfig {
+    fn default() -> Self {
+        PcaInfraConfig {
+            fail_threshold: SimDuration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InfraConfig {
+    pub nova: NovaServiceConfig,
+    pub pacemaker: PacemakerConfig,
+    pub ipmi: IpmiConfig,
+    pub power_check: PowerCheckConfig,
+    pub pca: PcaInfraConfig,
+}
