@@ -49,8 +49,8 @@ pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult
         }
     }
     Comparison {
-        policy_a: model_a.policy.name.clone(),
-        policy_b: model_b.policy.name.clone(),
+        policy_a: model_a.policy.name().to_string(),
+        policy_b: model_b.policy.name().to_string(),
         a,
         b,
         rows,

@@ -131,7 +131,7 @@ fn describe(m: &Model) -> String {
         m.topology.hosts.len(),
         m.topology.racks.len(),
         m.vms.len(),
-        m.policy.name,
+        m.policy.name(),
         m.simulation.replications,
         m.simulation.horizon,
         m.simulation.seed
@@ -291,13 +291,16 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
     let (a, b) = (&models[0], &models[1]);
     eprintln!(
         "hasim: compare {} vs {} on {} seed {}",
-        a.policy.name, b.policy.name, a.name, a.simulation.seed
+        a.policy.name(),
+        b.policy.name(),
+        a.name,
+        a.simulation.seed
     );
-    let ra = match run_model(a, common.threads, &a.policy.name) {
+    let ra = match run_model(a, common.threads, a.policy.name()) {
         Ok(r) => r,
         Err(v) => return invariant_failure(file, a, &v),
     };
-    let rb = match run_model(b, common.threads, &b.policy.name) {
+    let rb = match run_model(b, common.threads, b.policy.name()) {
         Ok(r) => r,
         Err(v) => return invariant_failure(file, b, &v),
     };

@@ -32,9 +32,27 @@ pub struct DomainFailures {
     pub domains: Vec<(String, Vec<HostId>)>,
 }
 
+/// Network partitions: the host keeps running with its VMs but drops off the management and
+/// data networks (its BMC, on the separate IPMI network, stays reachable).
+#[derive(Clone, Debug)]
+pub struct PartitionFailures {
+    pub time_between: DurationDist,
+    pub duration: DurationDist,
+}
+
+/// An unreachable BMC: with `probability`, a host crash also leaves its BMC unreachable for a
+/// `duration` (IPMI fencing and power checks then fail).
+#[derive(Clone, Debug)]
+pub struct BmcFailures {
+    pub probability: f64,
+    pub duration: DurationDist,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct FailureModel {
     pub host: Option<HostFailures>,
+    pub partition: Option<PartitionFailures>,
+    pub bmc: Option<BmcFailures>,
     pub domains: Vec<DomainFailures>,
     /// One entry per host when a trace is replayed, `None` for hosts without a trace node.
     pub trace: Option<Vec<Option<HostTrace>>>,

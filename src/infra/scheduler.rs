@@ -191,9 +191,15 @@ pub fn place_all(
     groups: &[ServerGroup],
     vms: &[Vm],
     cfg: &AllocationConfig,
+    excluded: &[HostId],
 ) -> Result<Vec<HostId>, Shortfall> {
     let mut usage = host_capacities(topo, cfg);
     let mut weighed = WeighedHosts::new(topo, &usage);
+    // Disabled hosts (reserved spares) take no initial servers.
+    for h in excluded {
+        weighed.by_fd[topo.host(*h).fault_domain.index()]
+            .remove(&(Reverse(usage[h.index()].free_ram_mib()), *h));
+    }
     let n_fd = topo.fault_domains.len();
     // Members of each workload per fault domain: the spread weigher's input.
     let mut per_fd: Vec<Vec<u32>> = vec![vec![0; n_fd]; workloads.len()];
@@ -385,6 +391,7 @@ mod tests {
             &[],
             &vms(6, None),
             &AllocationConfig::default(),
+            &[],
         )
         .unwrap();
         let mut per_fd = [0; 3];
@@ -409,6 +416,7 @@ mod tests {
             &anti,
             &vms(4, Some(0)),
             &cfg,
+            &[],
         )
         .unwrap();
         let mut hosts: Vec<_> = p.clone();
@@ -422,6 +430,7 @@ mod tests {
             &anti,
             &vms(5, Some(0)),
             &cfg,
+            &[],
         )
         .unwrap_err();
         assert_eq!(short.unplaced[&0], 1);
@@ -441,6 +450,7 @@ mod tests {
             &aff,
             &vms(4, Some(0)),
             &cfg,
+            &[],
         )
         .unwrap();
         assert!(p.iter().all(|h| *h == p[0]));
@@ -458,6 +468,7 @@ mod tests {
             &[],
             &vms(2, None),
             &cfg,
+            &[],
         );
         assert!(shared.is_ok());
         let local = place_all(
@@ -467,6 +478,7 @@ mod tests {
             &[],
             &vms(2, None),
             &cfg,
+            &[],
         )
         .unwrap_err();
         assert_eq!(local.disk_gib_missing, 20);

@@ -79,7 +79,7 @@ pub fn report(model: &Model, result: &RunResult, figures: &[Figure]) -> String {
         fds = t.fault_domains.len(),
         zones = t.zones.len(),
         vms = model.vms.len(),
-        policy = escape(&model.policy.name),
+        policy = escape(model.policy.name()),
         reps = model.simulation.replications,
         horizon = model.simulation.horizon,
         seed = model.simulation.seed,

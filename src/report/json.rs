@@ -50,7 +50,7 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
         "replications": model.simulation.replications,
         "horizon": model.simulation.horizon.to_string(),
         "horizon_s": model.simulation.horizon.as_secs_f64(),
-        "policy": model.policy.name,
+        "policy": model.policy.name(),
         "fleet": {
             "zones": topo.zones.len(),
             "fault_domains": topo.fault_domains.len(),

@@ -39,7 +39,7 @@ pub fn summary(model: &Model, result: &RunResult) -> String {
         model.name,
         t.hosts.len(),
         model.vms.len(),
-        model.policy.name,
+        model.policy.name(),
         model.simulation.replications,
         model.simulation.horizon,
         model.simulation.seed

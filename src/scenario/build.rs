@@ -4,15 +4,20 @@
 //! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
 //! and rack names) are resolved after all sections are read.
 
-use super::model::{Model, PolicyConfig, Provenance, SimulationConfig};
+use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
 use crate::faults::trace::{map_in_order, read_fta};
-use crate::faults::{DomainFailures, FailureModel, HostFailures};
+use crate::faults::{BmcFailures, DomainFailures, FailureModel, HostFailures, PartitionFailures};
+use crate::infra::config::{InfraConfig, StonithAction};
 use crate::infra::scheduler::{place_all, AllocationConfig};
 use crate::metrics::expect::{parse_condition, Expectation, Stat};
 use crate::metrics::summary::registry;
+use crate::policy::masakari::RecoveryMethod;
+use crate::policy::PolicyConfig;
 use crate::policy::POLICY_NAMES;
+use crate::sim::time::SimDuration;
+use crate::world::ids::HostId;
 use crate::world::ids::{
     FaultDomainId, FlavorId, HostTypeId, RackId, ServerGroupId, WorkloadId, ZoneId,
 };
@@ -60,9 +65,24 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
     let (flavors, flavor_names) = read_flavors(top.opt_table_array("flavors", d), d);
     let workload_tables = top.opt_table_array("workloads", d);
     let workloads = read_workloads(workload_tables, &flavor_names, d);
+    let mut infra = InfraConfig::default();
     let allocation = match top.opt_table("nova", d) {
-        Some(t) => read_nova(t, d),
+        Some(t) => read_nova(t, &mut infra, d),
         None => Some(AllocationConfig::default()),
+    };
+    let pacemaker_ok = top
+        .opt_table("pacemaker", d)
+        .map(|t| read_pacemaker(t, &mut infra, d))
+        .unwrap_or(true);
+    let ipmi_ok = top
+        .opt_table("ipmi", d)
+        .map(|t| read_ipmi(t, &mut infra, d))
+        .unwrap_or(true);
+    let policy_tables = PolicyTables {
+        masakari: top.opt_table("masakari", d),
+        monitors: top.opt_table("masakari_monitors", d),
+        instance_ha: top.opt_table("instance_ha", d),
+        pca: top.opt_table("pca", d),
     };
     let failures = match (top.opt_table("failures", d), &topology) {
         (Some(t), Some(topo)) => read_failures(t, topo, &ctx, d),
@@ -77,31 +97,36 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         Some(t) => read_expect(t, d),
         None => Some(Vec::new()),
     };
-    let policy = match top.opt_table("policy", d) {
+    let policy_name = match top.opt_table("policy", d) {
         Some(t) => read_policy(t, d),
-        None => Some(PolicyConfig {
-            name: "none".into(),
-        }),
+        None => Some("none"),
     };
+    let policy_and_reserved = read_policy_tables(policy_tables, policy_name, &mut infra, d);
     top.finish(d);
 
-    let (
-        name,
-        simulation,
-        topology,
-        (workloads, groups, vms, wl_origins),
-        failures,
-        policy,
-        allocation,
-    ) = (
+    let (name, simulation, topology, (workloads, groups, vms, wl_origins), failures, allocation) = (
         name?,
         simulation?,
         topology?,
         workloads?,
         failures?,
-        policy?,
         allocation?,
     );
+    let (Some((policy, reserved_names)), true, true) = (policy_and_reserved, pacemaker_ok, ipmi_ok)
+    else {
+        return None;
+    };
+    let mut reserved_hosts = Vec::new();
+    for (n, origin) in &reserved_names {
+        match topology.hosts.iter().position(|h| &h.name == n) {
+            Some(i) => reserved_hosts.push(HostId(i as u32)),
+            None => d.push(
+                origin,
+                "masakari.reserved_hosts",
+                format!("no host named \"{n}\""),
+            ),
+        }
+    }
     if !d.is_empty() {
         return None;
     }
@@ -124,7 +149,15 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
     if !d.is_empty() {
         return None;
     }
-    let placement = match place_all(&topology, &flavors, &workloads, &groups, &vms, &allocation) {
+    let placement = match place_all(
+        &topology,
+        &flavors,
+        &workloads,
+        &groups,
+        &vms,
+        &allocation,
+        &reserved_hosts,
+    ) {
         Ok(p) => p,
         Err(short) => {
             for (&wi, &n) in &short.unplaced {
@@ -172,6 +205,8 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         failures,
         policy,
         allocation,
+        infra,
+        reserved_hosts,
         expectations: expectations?,
     })
 }
@@ -662,7 +697,17 @@ fn read_workloads(
     ok.then_some((workloads, groups, vms, origins))
 }
 
-fn read_nova(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<AllocationConfig> {
+fn read_nova(
+    mut t: TableReader<'_>,
+    infra: &mut InfraConfig,
+    d: &mut Diagnostics,
+) -> Option<AllocationConfig> {
+    if let Some(v) = t.opt_duration("report_interval", false, d) {
+        infra.nova.report_interval = v;
+    }
+    if let Some(v) = t.opt_duration("service_down_time", false, d) {
+        infra.nova.service_down_time = v;
+    }
     let def = AllocationConfig::default();
     let mut num = |t: &mut TableReader<'_>, key: &'static str, default: f64| {
         if t.has(key) {
@@ -781,18 +826,276 @@ fn read_failures(
         }
         None => None,
     };
+    let partition = match t.opt_table("partition", d) {
+        Some(mut p) => {
+            let tb = p.dist("time_between", ctx, d);
+            let du = p.dist("duration", ctx, d);
+            p.finish(d);
+            match (tb, du) {
+                (Some(time_between), Some(duration)) => Some(PartitionFailures {
+                    time_between,
+                    duration,
+                }),
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let bmc = match t.opt_table("bmc", d) {
+        Some(mut b) => {
+            let pr = b.number_in("probability", 0.0, 1.0, d);
+            let du = b.dist("duration", ctx, d);
+            b.finish(d);
+            match (pr, du) {
+                (Some(probability), Some(duration)) => Some(BmcFailures {
+                    probability,
+                    duration,
+                }),
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     t.finish(d);
     ok.then_some(FailureModel {
         host,
+        partition,
+        bmc,
         domains,
         trace,
     })
 }
 
-fn read_policy(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<PolicyConfig> {
+fn read_policy(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<&'static str> {
     let name = t.choice("name", POLICY_NAMES, d);
     t.finish(d);
-    Some(PolicyConfig {
-        name: name?.to_string(),
-    })
+    name
+}
+
+/// Sets `*slot` from an optional duration key; false if the key is present but invalid.
+fn set_duration(
+    t: &mut TableReader<'_>,
+    key: &'static str,
+    slot: &mut SimDuration,
+    d: &mut Diagnostics,
+) -> bool {
+    let present = t.has(key);
+    match t.opt_duration(key, false, d) {
+        Some(v) => {
+            *slot = v;
+            true
+        }
+        None => !present,
+    }
+}
+
+fn set_bool(
+    t: &mut TableReader<'_>,
+    key: &'static str,
+    slot: &mut bool,
+    d: &mut Diagnostics,
+) -> bool {
+    let present = t.has(key);
+    match t.opt_bool(key, d) {
+        Some(v) => {
+            *slot = v;
+            true
+        }
+        None => !present,
+    }
+}
+
+fn set_count(
+    t: &mut TableReader<'_>,
+    key: &'static str,
+    min: i64,
+    slot: &mut u32,
+    d: &mut Diagnostics,
+) -> bool {
+    let present = t.has(key);
+    match t.opt_int(key, min, 1_000_000, d) {
+        Some(v) => {
+            *slot = v as u32;
+            true
+        }
+        None => !present,
+    }
+}
+
+/// `[pacemaker]`: cluster properties and the remote-node timers.
+fn read_pacemaker(mut t: TableReader<'_>, infra: &mut InfraConfig, d: &mut Diagnostics) -> bool {
+    let c = &mut infra.pacemaker;
+    let mut ok = set_bool(&mut t, "stonith_enabled", &mut c.stonith_enabled, d);
+    ok &= set_duration(&mut t, "stonith_timeout", &mut c.stonith_timeout, d);
+    ok &= set_count(
+        &mut t,
+        "stonith_max_attempts",
+        1,
+        &mut c.stonith_max_attempts,
+        d,
+    );
+    ok &= set_duration(
+        &mut t,
+        "remote_monitor_interval",
+        &mut c.remote_monitor_interval,
+        d,
+    );
+    ok &= set_duration(&mut t, "reconnect_interval", &mut c.reconnect_interval, d);
+    let present = t.has("stonith_action");
+    match t.opt_choice("stonith_action", &["reboot", "off"], d) {
+        Some("off") => c.stonith_action = StonithAction::Off,
+        Some(_) => c.stonith_action = StonithAction::Reboot,
+        None => ok &= !present,
+    }
+    t.finish(d);
+    ok
+}
+
+/// `[ipmi]`: fence_ipmilan timing.
+fn read_ipmi(mut t: TableReader<'_>, infra: &mut InfraConfig, d: &mut Diagnostics) -> bool {
+    let mut ok = set_duration(&mut t, "power_wait", &mut infra.ipmi.power_wait, d);
+    ok &= set_duration(
+        &mut t,
+        "stonith_status_sleep",
+        &mut infra.ipmi.status_sleep,
+        d,
+    );
+    t.finish(d);
+    ok
+}
+
+/// The component tables of the policies. Every table is checked whichever policy runs, so
+/// `--set policy.name=...` can switch between them.
+struct PolicyTables<'a> {
+    masakari: Option<TableReader<'a>>,
+    monitors: Option<TableReader<'a>>,
+    instance_ha: Option<TableReader<'a>>,
+    pca: Option<TableReader<'a>>,
+}
+
+type ReservedNames = Vec<(String, super::tree::Origin)>;
+
+fn read_policy_tables(
+    tables: PolicyTables<'_>,
+    name: Option<&'static str>,
+    infra: &mut InfraConfig,
+    d: &mut Diagnostics,
+) -> Option<(PolicyConfig, ReservedNames)> {
+    use crate::policy::instance_ha::InstanceHaConfig;
+    use crate::policy::masakari::MasakariConfig;
+    use crate::policy::pca::PcaConfig;
+    let mut ok = true;
+    let mut m = MasakariConfig::default();
+    let mut reserved = Vec::new();
+    let us = |v: SimDuration| v.as_us();
+    if let Some(mut t) = tables.masakari {
+        let dur =
+            |t: &mut TableReader<'_>, key: &'static str, slot: &mut u64, d: &mut Diagnostics| {
+                let mut v = SimDuration(*slot);
+                let good = set_duration(t, key, &mut v, d);
+                *slot = us(v);
+                good
+            };
+        ok &= dur(
+            &mut t,
+            "wait_period_after_service_update",
+            &mut m.wait_period_after_service_update_us,
+            d,
+        );
+        ok &= dur(
+            &mut t,
+            "wait_period_after_evacuation",
+            &mut m.wait_period_after_evacuation_us,
+            d,
+        );
+        ok &= dur(
+            &mut t,
+            "process_unfinished_notifications_interval",
+            &mut m.process_unfinished_notifications_interval_us,
+            d,
+        );
+        ok &= set_count(
+            &mut t,
+            "host_failure_recovery_threads",
+            1,
+            &mut m.host_failure_recovery_threads,
+            d,
+        );
+        ok &= set_bool(
+            &mut t,
+            "evacuate_all_instances",
+            &mut m.evacuate_all_instances,
+            d,
+        );
+        ok &= set_bool(
+            &mut t,
+            "clear_maintenance_on_host_return",
+            &mut m.clear_maintenance_on_host_return,
+            d,
+        );
+        let present = t.has("recovery_method");
+        match t
+            .opt_choice("recovery_method", RecoveryMethod::NAMES, d)
+            .and_then(RecoveryMethod::parse)
+        {
+            Some(r) => m.recovery_method = r,
+            None => ok &= !present,
+        }
+        let origin = t.origin_of("reserved_hosts");
+        if let Some(names) = t.opt_str_list("reserved_hosts", d) {
+            reserved = names
+                .into_iter()
+                .map(|n| (n.to_string(), origin.clone()))
+                .collect();
+        }
+        t.finish(d);
+    }
+    if let Some(mut t) = tables.monitors {
+        let mut v = SimDuration(m.monitoring_interval_us);
+        ok &= set_duration(&mut t, "monitoring_interval", &mut v, d);
+        m.monitoring_interval_us = us(v);
+        ok &= set_bool(&mut t, "disable_ipmi_check", &mut m.disable_ipmi_check, d);
+        let pc = &mut infra.power_check;
+        ok &= set_duration(&mut t, "ipmi_timeout", &mut pc.ipmi_timeout, d);
+        ok &= set_count(&mut t, "ipmi_retry_max", 0, &mut pc.ipmi_retry_max, d);
+        ok &= set_duration(
+            &mut t,
+            "ipmi_retry_interval",
+            &mut pc.ipmi_retry_interval,
+            d,
+        );
+        t.finish(d);
+    }
+    let mut ih = InstanceHaConfig::default();
+    if let Some(mut t) = tables.instance_ha {
+        let mut v = SimDuration(ih.monitor_interval_us);
+        ok &= set_duration(&mut t, "monitor_interval", &mut v, d);
+        ih.monitor_interval_us = us(v);
+        ok &= set_bool(&mut t, "instance_filtering", &mut ih.instance_filtering, d);
+        t.finish(d);
+    }
+    let mut pca = PcaConfig::default();
+    if let Some(mut t) = tables.pca {
+        ok &= set_duration(&mut t, "fail_threshold", &mut infra.pca.fail_threshold, d);
+        ok &= set_bool(
+            &mut t,
+            "strict_fault_domain",
+            &mut pca.strict_fault_domain,
+            d,
+        );
+        t.finish(d);
+    }
+    let policy = match name? {
+        "masakari" => PolicyConfig::Masakari(m),
+        "instance-ha" => PolicyConfig::InstanceHa(ih),
+        "pca" => PolicyConfig::Pca(pca),
+        _ => PolicyConfig::None,
+    };
+    ok.then_some((policy, reserved))
 }

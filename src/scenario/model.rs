@@ -2,8 +2,10 @@
 //! every default applied, initial placement done.
 
 use crate::faults::FailureModel;
+use crate::infra::config::InfraConfig;
 use crate::infra::scheduler::AllocationConfig;
 use crate::metrics::expect::Expectation;
+use crate::policy::PolicyConfig;
 use crate::sim::time::SimDuration;
 use crate::world::ids::HostId;
 use crate::world::topology::Topology;
@@ -27,12 +29,6 @@ pub struct SimulationConfig {
     pub seed: u64,
 }
 
-/// The HA policy a scenario asks for, by its registered name.
-#[derive(Clone, Debug)]
-pub struct PolicyConfig {
-    pub name: String,
-}
-
 #[derive(Clone, Debug)]
 pub struct Model {
     pub name: String,
@@ -47,8 +43,13 @@ pub struct Model {
     /// Initial host of each VM, by `VmId` index.
     pub placement: Vec<HostId>,
     pub failures: FailureModel,
+    /// The HA policy and its configuration (`[policy] name` plus its component table).
     pub policy: PolicyConfig,
     pub allocation: AllocationConfig,
+    /// Timers and options of the mechanisms (Nova service group, Pacemaker, IPMI, PCA).
+    pub infra: InfraConfig,
+    /// Masakari reserved hosts: nova-compute disabled and empty until a recovery uses them.
+    pub reserved_hosts: Vec<HostId>,
     /// `[expect]` checks, in file order.
     pub expectations: Vec<Expectation>,
 }
