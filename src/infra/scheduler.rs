@@ -84,6 +84,12 @@ impl HostUsage {
         self.disk_gib_used += c.disk_gib;
     }
 
+    pub fn remove(&mut self, c: &Claim) {
+        self.vcpus_used -= c.vcpus;
+        self.ram_mib_used -= c.ram_mib;
+        self.disk_gib_used -= c.disk_gib;
+    }
+
     pub fn free_ram_mib(&self) -> u64 {
         self.ram_mib_cap.saturating_sub(self.ram_mib_used)
     }

@@ -88,6 +88,12 @@ pub fn registry() -> Vec<MetricDef> {
         t("host_availability", FRACTION),
         t("host_failures", COUNT),
         t("domain_outages", COUNT),
+        t("split_brain_events", COUNT),
+        t("data_loss_events", COUNT),
+        t("evacuations", COUNT),
+        t("evacuation_failures", COUNT),
+        t("fencing_failures", COUNT),
+        t("false_failovers", COUNT),
     ];
     v.extend(down_causes().map(|s| {
         t(
@@ -196,6 +202,17 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         out.host_failures.iter().map(|&f| f64::from(f)).sum(),
     );
     m.insert("domain_outages".into(), out.domain_outages as f64);
+    let ha = &out.ha;
+    for (name, v) in [
+        ("split_brain_events", ha.split_brain_events),
+        ("data_loss_events", ha.data_loss_events),
+        ("evacuations", ha.evacuations),
+        ("evacuation_failures", ha.evacuation_failures),
+        ("fencing_failures", ha.fencing_failures),
+        ("false_failovers", ha.false_failovers),
+    ] {
+        m.insert(name.into(), v as f64);
+    }
     m
 }
 

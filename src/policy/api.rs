@@ -153,3 +153,55 @@ pub trait Policy: Send {
         obs: &Observation,
     ) -> Vec<Command>;
 }
+
+/// A whole inventory as plain data: what the production adapter reads from its input, and
+/// what the simulator records next to each observation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySnapshot {
+    pub hosts: Vec<HostView>,
+    pub vms: Vec<VmView>,
+    pub any_evacuable_tagged: bool,
+}
+
+impl InventorySnapshot {
+    pub fn of(inv: &dyn Inventory) -> Self {
+        let hosts: Vec<HostView> = (0..inv.host_count()).map(|h| inv.host(h)).collect();
+        let mut vms: Vec<VmView> = hosts.iter().flat_map(|h| inv.vms_on(h.id)).collect();
+        vms.sort_by_key(|v| v.id);
+        InventorySnapshot {
+            hosts,
+            vms,
+            any_evacuable_tagged: inv.any_evacuable_tagged(),
+        }
+    }
+}
+
+impl Inventory for InventorySnapshot {
+    fn host_count(&self) -> u32 {
+        self.hosts.len() as u32
+    }
+
+    fn host(&self, id: u32) -> HostView {
+        self.hosts[id as usize].clone()
+    }
+
+    fn vms_on(&self, host: u32) -> Vec<VmView> {
+        self.vms
+            .iter()
+            .filter(|v| v.host == host)
+            .cloned()
+            .collect()
+    }
+
+    fn vm(&self, id: u32) -> VmView {
+        self.vms
+            .iter()
+            .find(|v| v.id == id)
+            .cloned()
+            .expect("server in inventory")
+    }
+
+    fn any_evacuable_tagged(&self) -> bool {
+        self.any_evacuable_tagged
+    }
+}

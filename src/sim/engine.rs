@@ -1,16 +1,29 @@
-//! The event loop of one replication: host crashes, domain outages and trace replay drive hosts
-//! down and up; VMs follow their hosts; ledgers record the time.
+//! The event loop of one replication.
 //!
-//! The pending-event set stays O(hosts + domains): a running VM has no event of its own, and a
-//! host's boot carries its VMs, one event per workload on it. Stale events are dropped on pop by
-//! comparing the host's generation, which every down transition bumps.
+//! Failure processes (crashes, domain outages, trace replay, partitions, BMC faults) change the
+//! ground truth of hosts; VMs follow their hosts. The mechanisms of `infra` turn truth into what a
+//! controller sees — Pacemaker losing and fencing nodes, the PCA failure threshold, IPMI power
+//! checks, the Nova service group — and deliver it to the policy as observations; the policy's
+//! commands are executed with their real effects (evacuations that rebuild elsewhere, leave stale
+//! copies on hosts that were still running, lose local disks). Ledgers record the time.
+//!
+//! The pending-event set stays O(hosts + domains + evacuations in flight): a running VM has no
+//! event of its own, heartbeats are computed on demand, and monitors schedule only the next tick
+//! that matters. Stale events are dropped on pop by comparing generation counters.
 
 use super::queue::EventQueue;
 use super::rng::{stream, StreamKind, StreamRng};
 use super::time::{SimDuration, SimTime};
+use crate::infra::config::StonithAction;
+use crate::infra::scheduler::{host_capacities, Claim, HostUsage};
+use crate::infra::servicegroup::Reporter;
 use crate::metrics::ledger::{HostLedger, Timeline, VmLedger, VmState};
+use crate::policy::api::{self, Command, Observation, Placement, Policy, PowerState};
 use crate::scenario::model::Model;
-use crate::world::ids::{HostId, VmId, WorkloadId};
+use crate::world::ids::{HostId, ServerGroupId, VmId, WorkloadId};
+use crate::world::vms::{GroupPolicy, Storage};
+use rand::Rng;
+use std::collections::{BTreeMap, VecDeque};
 
 /// A hard bound on events in one replication: a scenario that needs more is almost certainly a
 /// unit mistake (a 1 µs repair loop), and stopping beats running for days.
@@ -27,7 +40,7 @@ enum Event {
     HostRepaired {
         host: HostId,
     },
-    /// The host finished booting after all its outages ended.
+    /// The host finished booting.
     HostBooted {
         host: HostId,
         gen: u32,
@@ -52,17 +65,122 @@ enum Event {
     TraceUp {
         host: HostId,
     },
+    PartitionStart {
+        host: HostId,
+    },
+    PartitionEnd {
+        host: HostId,
+    },
+    BmcRestored {
+        host: HostId,
+    },
+    /// Pacemaker's remote-connection monitor checks a node that became unreachable.
+    NodeCheck {
+        host: HostId,
+        epoch: u32,
+    },
+    /// A stonith attempt ends.
+    FenceDone {
+        host: HostId,
+        seq: u32,
+        ok: bool,
+    },
+    /// Pacemaker tries to reconnect to a node that is reachable again.
+    NodeRejoin {
+        host: HostId,
+        epoch: u32,
+    },
+    /// The PCA failure threshold of an unreachable node passes.
+    PcaFail {
+        host: HostId,
+        epoch: u32,
+    },
+    /// The answer to an IPMI power check.
+    PowerReply {
+        host: HostId,
+    },
+    /// An evacuated VM finished rebuilding on its new host.
+    RebuildDone {
+        vm: VmId,
+        seq: u32,
+    },
+    PolicyTimer {
+        token: u64,
+    },
 }
 
-/// Runtime state of one host.
-#[derive(Clone, Debug, Default)]
-struct HostRuntime {
-    /// How many outages (crash, domain, trace) currently hold the host down.
-    outages: u16,
-    /// Bumped on every down transition; events of older generations are stale.
-    gen: u32,
-    /// Booted and serving.
+/// Where a host is in the HA pipeline, for downtime attribution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Incident {
+    None,
+    /// Unreachable, nobody has noticed yet.
+    Undetected,
+    /// Noticed; fencing in progress.
+    Fencing,
+    /// Noticed (and fenced, where fencing runs); recovery is up to the policy.
+    Recovering,
+}
+
+/// Ground truth and infra state of one host.
+#[derive(Clone, Debug)]
+struct HostRt {
+    /// Hardware outages holding the host down: crash, domain outage, trace interval.
+    hw: u16,
+    /// Domain outages among them: the power (and so the BMC) is gone.
+    power_lost: u16,
+    partitions: u16,
+    bmc_faults: u16,
+    /// Powered off by stonith (`off` action) until what took it down is over.
+    fenced: bool,
+    /// Booted and running its VMs.
     up: bool,
+    /// Bumped on every death; events of older generations are stale.
+    gen: u32,
+    /// Bumped whenever reachability changes.
+    epoch: u32,
+    incident: Incident,
+    reporter: Reporter,
+    disabled: bool,
+    node_online: bool,
+    fence_seq: u32,
+    fence_attempts: u32,
+    false_failover_counted: bool,
+}
+
+impl HostRt {
+    fn reachable(&self) -> bool {
+        self.up && self.partitions == 0
+    }
+
+    fn bmc_reachable(&self) -> bool {
+        self.bmc_faults == 0 && self.power_lost == 0
+    }
+}
+
+/// Ground truth of one VM.
+#[derive(Clone, Debug)]
+struct VmRt {
+    /// Nova's record of where the server is.
+    host: HostId,
+    /// Running on `host` (booted) — it may still be unreachable if the host is partitioned.
+    booted: bool,
+    /// An evacuation in flight: (sequence, target host generation).
+    task: Option<(u32, u32)>,
+    /// The last evacuation found no valid host.
+    no_capacity: bool,
+    /// A copy still running on a host it was evacuated from.
+    stale: Option<HostId>,
+}
+
+/// HA counters of one replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HaCounters {
+    pub split_brain_events: u64,
+    pub data_loss_events: u64,
+    pub evacuations: u64,
+    pub evacuation_failures: u64,
+    pub fencing_failures: u64,
+    pub false_failovers: u64,
 }
 
 /// Something that broke an invariant, with what it takes to reproduce it.
@@ -71,6 +189,15 @@ pub struct InvariantViolation {
     pub replication: u32,
     pub time: SimTime,
     pub message: String,
+}
+
+/// One observation as the policy received it, for replaying through `hasim policy`.
+#[derive(Clone, Debug)]
+pub struct RecordedStep {
+    pub now_us: u64,
+    pub inventory: api::InventorySnapshot,
+    pub observation: Observation,
+    pub commands: Vec<Command>,
 }
 
 /// What one replication produced.
@@ -89,6 +216,7 @@ pub struct ReplicationOutput {
     pub vm_outage_us: Vec<u64>,
     /// Hosts and VMs down over time; recorded only when asked for (one replication).
     pub timeline: Option<Timeline>,
+    pub ha: HaCounters,
     pub events: u64,
 }
 
@@ -98,29 +226,36 @@ pub struct Simulation<'m> {
     now: SimTime,
     horizon: SimTime,
     queue: EventQueue<Event>,
-    hosts: Vec<HostRuntime>,
-    /// VMs currently on each host (ground truth).
+    hosts: Vec<HostRt>,
+    vms: Vec<VmRt>,
+    /// VMs whose Nova record names each host, ascending.
     residents: Vec<Vec<VmId>>,
-    /// Distinct workloads on each host, ascending: one boot event each.
-    workloads_on: Vec<Vec<WorkloadId>>,
+    /// Stale copies running on each host.
+    stale_on: Vec<Vec<VmId>>,
+    usage: Vec<HostUsage>,
+    /// Allocations of evacuated VMs still counted against their old host until its
+    /// nova-compute restarts (`_destroy_evacuated_instances`).
+    held: Vec<Vec<Claim>>,
+    group_members: BTreeMap<(ServerGroupId, HostId), u32>,
     uptime_rng: Vec<StreamRng>,
     repair_rng: Vec<StreamRng>,
+    partition_rng: Vec<(StreamRng, StreamRng)>,
+    bmc_rng: Vec<StreamRng>,
     domain_rng: Vec<Vec<(StreamRng, StreamRng)>>,
     trace_next: Vec<usize>,
-    vms: VmLedger,
+    ledger: VmLedger,
     host_ledger: HostLedger,
     domain_outages: u64,
+    ha: HaCounters,
     events: u64,
     timeline: Option<Timeline>,
+    policy: Option<Box<dyn Policy>>,
+    observations: VecDeque<Observation>,
+    evacuation_seq: u32,
+    recorder: Option<Vec<RecordedStep>>,
 }
 
 impl<'m> Simulation<'m> {
-    /// Records the hosts-down / VMs-down timeline of this replication.
-    pub fn with_timeline(mut self) -> Self {
-        self.timeline = Some(Timeline::default());
-        self
-    }
-
     pub fn new(model: &'m Model, replication: u32) -> Self {
         let seed = model.simulation.seed;
         let n_hosts = model.topology.hosts.len();
@@ -128,17 +263,7 @@ impl<'m> Simulation<'m> {
         for (v, h) in model.placement.iter().enumerate() {
             residents[h.index()].push(VmId(v as u32));
         }
-        let workloads_on = residents
-            .iter()
-            .map(|vs| {
-                let mut ws: Vec<WorkloadId> =
-                    vs.iter().map(|v| model.vms[v.index()].workload).collect();
-                ws.sort();
-                ws.dedup();
-                ws
-            })
-            .collect();
-        let entity = |h: usize| h as u64;
+        let key = |s: usize, d: usize| ((s as u64) << 32) | d as u64;
         let domain_rng = model
             .failures
             .domains
@@ -147,10 +272,9 @@ impl<'m> Simulation<'m> {
             .map(|(s, spec)| {
                 (0..spec.domains.len())
                     .map(|d| {
-                        let key = ((s as u64) << 32) | d as u64;
                         (
-                            stream(seed, replication, StreamKind::DomainUptime, key),
-                            stream(seed, replication, StreamKind::DomainRepair, key),
+                            stream(seed, replication, StreamKind::DomainUptime, key(s, d)),
+                            stream(seed, replication, StreamKind::DomainRepair, key(s, d)),
                         )
                     })
                     .collect()
@@ -165,44 +289,109 @@ impl<'m> Simulation<'m> {
                 },
             )
             .collect();
-        let has_host_failures = model.failures.host.is_some();
+        let per_host = |kind: StreamKind, on: bool| -> Vec<StreamRng> {
+            if on {
+                (0..n_hosts)
+                    .map(|h| stream(seed, replication, kind, h as u64))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        };
+        let f = &model.failures;
+        let ri = model.infra.nova.report_interval.as_us().max(1);
+        let hosts = (0..n_hosts)
+            .map(|h| {
+                let phase = stream(seed, replication, StreamKind::HeartbeatPhase, h as u64)
+                    .random_range(0..ri);
+                HostRt {
+                    hw: 0,
+                    power_lost: 0,
+                    partitions: 0,
+                    bmc_faults: 0,
+                    fenced: false,
+                    up: true,
+                    gen: 0,
+                    epoch: 0,
+                    incident: Incident::None,
+                    reporter: Reporter::new(SimDuration(phase)),
+                    disabled: model.reserved_hosts.contains(&HostId(h as u32)),
+                    node_online: true,
+                    fence_seq: 0,
+                    fence_attempts: 0,
+                    false_failover_counted: false,
+                }
+            })
+            .collect();
+        let vms = model
+            .placement
+            .iter()
+            .map(|h| VmRt {
+                host: *h,
+                booted: true,
+                task: None,
+                no_capacity: false,
+                stale: None,
+            })
+            .collect();
+        let mut usage = host_capacities(&model.topology, &model.allocation);
+        let mut group_members = BTreeMap::new();
+        for (v, h) in model.placement.iter().enumerate() {
+            let vm = &model.vms[v];
+            usage[h.index()].add(&claim_of(model, VmId(v as u32)));
+            if let Some(g) = vm.group {
+                *group_members.entry((g, *h)).or_insert(0) += 1;
+            }
+        }
         Simulation {
             model,
             replication,
             now: SimTime::ZERO,
             horizon,
             queue: EventQueue::new(),
-            hosts: vec![
-                HostRuntime {
-                    up: true,
-                    ..Default::default()
-                };
-                n_hosts
-            ],
+            hosts,
+            vms,
             residents,
-            workloads_on,
-            uptime_rng: if has_host_failures {
-                (0..n_hosts)
-                    .map(|h| stream(seed, replication, StreamKind::HostUptime, entity(h)))
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            repair_rng: if has_host_failures {
-                (0..n_hosts)
-                    .map(|h| stream(seed, replication, StreamKind::HostRepair, entity(h)))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            stale_on: vec![Vec::new(); n_hosts],
+            usage,
+            held: vec![Vec::new(); n_hosts],
+            group_members,
+            uptime_rng: per_host(StreamKind::HostUptime, f.host.is_some()),
+            repair_rng: per_host(StreamKind::HostRepair, f.host.is_some()),
+            partition_rng: per_host(StreamKind::PartitionUptime, f.partition.is_some())
+                .into_iter()
+                .zip(per_host(
+                    StreamKind::PartitionDuration,
+                    f.partition.is_some(),
+                ))
+                .collect(),
+            bmc_rng: per_host(StreamKind::BmcFault, f.bmc.is_some()),
             domain_rng,
             trace_next: vec![0; n_hosts],
-            vms: VmLedger::new(model.vms.len()),
+            ledger: VmLedger::new(model.vms.len()),
             host_ledger: HostLedger::new(windows),
             domain_outages: 0,
+            ha: HaCounters::default(),
             events: 0,
             timeline: None,
+            policy: Some(model.policy.build()),
+            observations: VecDeque::new(),
+            evacuation_seq: 0,
+            recorder: None,
         }
+    }
+
+    /// Records the hosts-down / VMs-down timeline of this replication.
+    pub fn with_timeline(mut self) -> Self {
+        self.timeline = Some(Timeline::default());
+        self
+    }
+
+    /// Records every observation the policy receives, with the inventory it could read and
+    /// the commands it answered.
+    pub fn with_recorder(mut self) -> Self {
+        self.recorder = Some(Vec::new());
+        self
     }
 
     fn schedule(&mut self, after: SimDuration, e: Event) {
@@ -211,6 +400,22 @@ impl<'m> Simulation<'m> {
             self.queue.push(at, e);
         }
     }
+
+    /// Time until the next tick of a periodic check with `interval`, phased like the host's
+    /// heartbeats, strictly after now.
+    fn next_tick(&self, h: HostId, interval: SimDuration) -> SimDuration {
+        let i = interval.as_us().max(1);
+        let p = self.hosts[h.index()].reporter.phase.as_us() % i;
+        let now = self.now.as_us();
+        let next = if now < p {
+            p
+        } else {
+            p + ((now - p) / i + 1) * i
+        };
+        SimDuration(next - now)
+    }
+
+    // ----- failure processes -------------------------------------------------------------
 
     fn arm_crash_clock(&mut self, h: HostId) {
         if let Some(f) = &self.model.failures.host {
@@ -232,6 +437,13 @@ impl<'m> Simulation<'m> {
         );
     }
 
+    fn schedule_next_partition(&mut self, h: HostId) {
+        if let Some(p) = &self.model.failures.partition {
+            let after = p.time_between.sample(&mut self.partition_rng[h.index()].0);
+            self.schedule(after, Event::PartitionStart { host: h });
+        }
+    }
+
     fn schedule_next_trace_down(&mut self, h: HostId) {
         let Some(trace) = self
             .model
@@ -250,32 +462,33 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// One more outage holds host `h` down; the first one takes it and its VMs down.
-    fn outage_begins(&mut self, h: HostId, counts_as_failure: bool) {
-        let rt = &mut self.hosts[h.index()];
-        rt.outages += 1;
-        if rt.outages > 1 {
-            return;
-        }
-        rt.gen = rt.gen.wrapping_add(1);
-        // A host that was still booting has been down all along; only a serving host goes down.
-        if rt.up {
-            rt.up = false;
-            self.host_ledger.down(h, self.now, counts_as_failure);
-        }
-        for &v in &self.residents[h.index()] {
-            self.vms.set(v, self.now, VmState::HostFailure);
+    // ----- host truth --------------------------------------------------------------------
+
+    /// A hardware outage begins (crash, domain, trace); the first one kills the host.
+    fn hw_down(&mut self, h: HostId, counts_as_failure: bool) {
+        self.hosts[h.index()].hw += 1;
+        if self.hosts[h.index()].hw == 1 {
+            self.kill(h, counts_as_failure);
         }
     }
 
-    /// An outage of host `h` ends; when none is left, the host boots.
-    fn outage_ends(&mut self, h: HostId, boots: bool) {
-        let rt = &mut self.hosts[h.index()];
-        rt.outages -= 1;
-        if rt.outages > 0 {
+    /// A hardware outage ends; when none is left (and the host is not fenced off) it boots.
+    fn hw_up(&mut self, h: HostId, boots: bool) {
+        let hr = &mut self.hosts[h.index()];
+        hr.hw -= 1;
+        if hr.hw > 0 {
             return;
         }
-        let gen = rt.gen;
+        if hr.fenced && hr.partitions == 0 {
+            hr.fenced = false;
+        }
+        if !hr.fenced {
+            self.power_on(h, boots);
+        }
+    }
+
+    fn power_on(&mut self, h: HostId, boots: bool) {
+        let gen = self.hosts[h.index()].gen;
         let boot = if boots {
             self.model.topology.host_type_of(h).boot_time
         } else {
@@ -284,16 +497,48 @@ impl<'m> Simulation<'m> {
         self.schedule(boot, Event::HostBooted { host: h, gen });
     }
 
+    /// The host stops running: its VMs and any stale copies on it die.
+    fn kill(&mut self, h: HostId, counts_as_failure: bool) {
+        let was_reachable = self.hosts[h.index()].reachable();
+        let hr = &mut self.hosts[h.index()];
+        hr.gen = hr.gen.wrapping_add(1);
+        if hr.up {
+            hr.up = false;
+            self.host_ledger.down(h, self.now, counts_as_failure);
+        }
+        hr.reporter.stop(self.now);
+        for v in std::mem::take(&mut self.stale_on[h.index()]) {
+            self.vms[v.index()].stale = None;
+        }
+        for i in 0..self.residents[h.index()].len() {
+            let v = self.residents[h.index()][i];
+            self.vms[v.index()].booted = false;
+        }
+        if was_reachable {
+            self.became_unreachable(h);
+        }
+        self.refresh_host(h);
+    }
+
     fn host_booted(&mut self, h: HostId) {
-        self.hosts[h.index()].up = true;
+        let hr = &mut self.hosts[h.index()];
+        hr.up = true;
         self.host_ledger.up(h, self.now);
+        // nova-compute starts: init_host destroys evacuated guests and frees their allocations.
+        for c in std::mem::take(&mut self.held[h.index()]) {
+            self.usage[h.index()].remove(&c);
+        }
         self.arm_crash_clock(h);
         let gen = self.hosts[h.index()].gen;
+        let mut workloads: Vec<WorkloadId> = Vec::new();
         for &v in &self.residents[h.index()] {
-            self.vms.set(v, self.now, VmState::Recovery);
+            if self.vms[v.index()].task.is_none() {
+                workloads.push(self.model.vms[v.index()].workload);
+            }
         }
-        for i in 0..self.workloads_on[h.index()].len() {
-            let w = self.workloads_on[h.index()][i];
+        workloads.sort();
+        workloads.dedup();
+        for w in workloads {
             let boot = self.model.workloads[w.index()].boot_time;
             self.schedule(
                 boot,
@@ -304,15 +549,414 @@ impl<'m> Simulation<'m> {
                 },
             );
         }
+        if self.hosts[h.index()].partitions == 0 {
+            self.hosts[h.index()].reporter.resume(self.now);
+            self.became_reachable(h);
+        }
+        self.refresh_host(h);
     }
+
+    fn partition_start(&mut self, h: HostId) {
+        let was_reachable = self.hosts[h.index()].reachable();
+        self.hosts[h.index()].partitions += 1;
+        if self.hosts[h.index()].partitions == 1 {
+            self.hosts[h.index()].reporter.stop(self.now);
+            if was_reachable {
+                self.became_unreachable(h);
+            }
+            self.refresh_host(h);
+        }
+    }
+
+    fn partition_end(&mut self, h: HostId) {
+        let hr = &mut self.hosts[h.index()];
+        hr.partitions -= 1;
+        if hr.partitions > 0 {
+            return;
+        }
+        if hr.fenced && hr.hw == 0 {
+            // What the fence guarded against is over: the host is powered on again.
+            hr.fenced = false;
+            self.power_on(h, true);
+        } else if hr.up {
+            hr.reporter.resume(self.now);
+            self.became_reachable(h);
+        }
+        self.refresh_host(h);
+    }
+
+    // ----- what infra sees ---------------------------------------------------------------
+
+    fn became_unreachable(&mut self, h: HostId) {
+        let hr = &mut self.hosts[h.index()];
+        hr.epoch = hr.epoch.wrapping_add(1);
+        hr.incident = Incident::Undetected;
+        let epoch = hr.epoch;
+        if self.model.policy.uses_pacemaker() {
+            let after = self.next_tick(h, self.model.infra.pacemaker.remote_monitor_interval);
+            self.schedule(after, Event::NodeCheck { host: h, epoch });
+        }
+        if matches!(self.model.policy, crate::policy::PolicyConfig::Pca(_)) {
+            self.schedule(
+                self.model.infra.pca.fail_threshold,
+                Event::PcaFail { host: h, epoch },
+            );
+        }
+    }
+
+    fn became_reachable(&mut self, h: HostId) {
+        let hr = &mut self.hosts[h.index()];
+        hr.epoch = hr.epoch.wrapping_add(1);
+        hr.incident = Incident::None;
+        hr.false_failover_counted = false;
+        let epoch = hr.epoch;
+        if self.model.policy.uses_pacemaker() && !hr.node_online {
+            let after = self.next_tick(h, self.model.infra.pacemaker.reconnect_interval);
+            self.schedule(after, Event::NodeRejoin { host: h, epoch });
+        }
+    }
+
+    fn start_fencing_attempt(&mut self, h: HostId) {
+        let ipmi = &self.model.infra.ipmi;
+        let hr = &mut self.hosts[h.index()];
+        hr.fence_seq = hr.fence_seq.wrapping_add(1);
+        let seq = hr.fence_seq;
+        // fence_ipmilan onoff: power off, sleep power_wait, poll status until off. An
+        // unreachable BMC never answers and Pacemaker gives up at stonith-timeout.
+        let (after, ok) = if hr.bmc_reachable() {
+            (ipmi.power_wait + ipmi.status_sleep, true)
+        } else {
+            (self.model.infra.pacemaker.stonith_timeout, false)
+        };
+        self.schedule(after, Event::FenceDone { host: h, seq, ok });
+    }
+
+    fn fence_done(&mut self, h: HostId, ok: bool) {
+        if !ok || !self.hosts[h.index()].bmc_reachable() {
+            self.ha.fencing_failures += 1;
+            self.observe(Observation::Fenced {
+                host: h.0,
+                ok: false,
+            });
+            let hr = &mut self.hosts[h.index()];
+            hr.fence_attempts += 1;
+            if hr.fence_attempts < self.model.infra.pacemaker.stonith_max_attempts
+                && !hr.node_online
+            {
+                self.start_fencing_attempt(h);
+            }
+            return;
+        }
+        let action = self.model.infra.pacemaker.stonith_action;
+        self.hosts[h.index()].incident = Incident::Recovering;
+        self.kill(h, false);
+        match action {
+            StonithAction::Off => self.hosts[h.index()].fenced = true,
+            StonithAction::Reboot => {
+                if self.hosts[h.index()].hw == 0 {
+                    self.power_on(h, true);
+                }
+            }
+        }
+        self.refresh_host(h);
+        self.observe(Observation::Fenced {
+            host: h.0,
+            ok: true,
+        });
+    }
+
+    // ----- VMs ---------------------------------------------------------------------------
+
+    /// The accounting state a VM is in now.
+    fn vm_state(&self, v: VmId) -> VmState {
+        let vm = &self.vms[v.index()];
+        if vm.task.is_some() {
+            return VmState::Recovery;
+        }
+        let hr = &self.hosts[vm.host.index()];
+        if hr.up && vm.booted {
+            if hr.partitions == 0 {
+                return VmState::Running;
+            }
+        } else if hr.up {
+            return VmState::Recovery;
+        }
+        if vm.no_capacity {
+            return VmState::NoCapacity;
+        }
+        if !self.model.policy.recovers_hosts() {
+            return VmState::HostFailure;
+        }
+        match hr.incident {
+            Incident::Undetected => VmState::Detection,
+            Incident::Fencing => VmState::Fencing,
+            Incident::Recovering => VmState::Recovery,
+            Incident::None => VmState::HostFailure,
+        }
+    }
+
+    fn refresh_vm(&mut self, v: VmId) {
+        let s = self.vm_state(v);
+        self.ledger.set(v, self.now, s);
+    }
+
+    fn refresh_host(&mut self, h: HostId) {
+        for i in 0..self.residents[h.index()].len() {
+            let v = self.residents[h.index()][i];
+            self.refresh_vm(v);
+        }
+    }
+
+    fn move_resident(&mut self, v: VmId, from: HostId, to: HostId) {
+        let r = &mut self.residents[from.index()];
+        if let Ok(i) = r.binary_search(&v) {
+            r.remove(i);
+        }
+        let r = &mut self.residents[to.index()];
+        if let Err(i) = r.binary_search(&v) {
+            r.insert(i, v);
+        }
+        if let Some(g) = self.model.vms[v.index()].group {
+            if let Some(n) = self.group_members.get_mut(&(g, from)) {
+                *n -= 1;
+            }
+            *self.group_members.entry((g, to)).or_insert(0) += 1;
+        }
+        self.vms[v.index()].host = to;
+    }
+
+    /// Nova's scheduler for a move: ComputeFilter (enabled and up), RAM/CPU/disk with the dead
+    /// host's allocation still counted, hard server-group rules, then the RAM weigher.
+    fn pick_target(&self, v: VmId, source: HostId, placement: &Placement) -> Option<HostId> {
+        let claim = claim_of(self.model, v);
+        let group = self.model.vms[v.index()]
+            .group
+            .map(|g| (g, self.model.groups[g.index()].policy));
+        let nova = &self.model.infra.nova;
+        let ok = |h: HostId| {
+            let hr = &self.hosts[h.index()];
+            if h == source
+                || hr.disabled
+                || !hr.reporter.is_up(self.now, nova)
+                || !self.usage[h.index()].fits(&claim)
+            {
+                return false;
+            }
+            match group {
+                Some((g, GroupPolicy::AntiAffinity)) => {
+                    self.group_members.get(&(g, h)).copied().unwrap_or(0) == 0
+                }
+                Some((g, GroupPolicy::Affinity)) => {
+                    let elsewhere = self
+                        .group_members
+                        .iter()
+                        .any(|((gg, hh), n)| *gg == g && *hh != source && *n > 0);
+                    !elsewhere || self.group_members.get(&(g, h)).copied().unwrap_or(0) > 0
+                }
+                _ => true,
+            }
+        };
+        let best = |filter: &dyn Fn(HostId) -> bool| {
+            self.model
+                .topology
+                .host_ids()
+                .filter(|h| filter(*h) && ok(*h))
+                .max_by_key(|h| (self.usage[h.index()].free_ram_mib(), std::cmp::Reverse(*h)))
+        };
+        match placement {
+            Placement::Any => best(&|_| true),
+            Placement::Host { host } => {
+                let h = HostId(*host);
+                (h.index() < self.hosts.len() && ok(h)).then_some(h)
+            }
+            Placement::FaultDomain {
+                fault_domain,
+                strict,
+            } => {
+                let in_fd = |h: HostId| self.model.topology.host(h).fault_domain.0 == *fault_domain;
+                best(&in_fd).or_else(|| if *strict { None } else { best(&|_| true) })
+            }
+        }
+    }
+
+    /// Nova evacuate: checks, scheduling, claim, and the rebuild on the target.
+    fn evacuate(&mut self, v: VmId, placement: &Placement) -> Result<(), &'static str> {
+        if v.index() >= self.vms.len() {
+            return Err("InstanceNotFound");
+        }
+        if self.vms[v.index()].task.is_some() {
+            return Err("InstanceInvalidState");
+        }
+        let source = self.vms[v.index()].host;
+        if self.hosts[source.index()]
+            .reporter
+            .is_up(self.now, &self.model.infra.nova)
+        {
+            return Err("ComputeServiceInUse");
+        }
+        let Some(target) = self.pick_target(v, source, placement) else {
+            self.vms[v.index()].no_capacity = true;
+            self.refresh_vm(v);
+            return Err("NoValidHost");
+        };
+        let claim = claim_of(self.model, v);
+        self.usage[target.index()].add(&claim);
+        self.held[source.index()].push(claim);
+        // A guest still running on its (partitioned or merely unresponsive) host keeps running.
+        let src = &self.hosts[source.index()];
+        if src.up && self.vms[v.index()].booted {
+            self.vms[v.index()].stale = Some(source);
+            self.stale_on[source.index()].push(v);
+        }
+        if src.up && !self.hosts[source.index()].false_failover_counted {
+            self.hosts[source.index()].false_failover_counted = true;
+            self.ha.false_failovers += 1;
+        }
+        let w = &self.model.workloads[self.model.vms[v.index()].workload.index()];
+        if w.storage == Storage::Local {
+            // Not on shared storage and image-backed: rebuilt from the image, local data lost.
+            self.ha.data_loss_events += 1;
+        }
+        self.move_resident(v, source, target);
+        self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
+        let seq = self.evacuation_seq;
+        let vm = &mut self.vms[v.index()];
+        vm.task = Some((seq, self.hosts[target.index()].gen));
+        vm.booted = false;
+        vm.no_capacity = false;
+        self.ha.evacuations += 1;
+        self.schedule(w.boot_time, Event::RebuildDone { vm: v, seq });
+        self.refresh_vm(v);
+        Ok(())
+    }
+
+    fn rebuild_done(&mut self, v: VmId, seq: u32) {
+        let Some((s, target_gen)) = self.vms[v.index()].task else {
+            return;
+        };
+        if s != seq {
+            return;
+        }
+        self.vms[v.index()].task = None;
+        let target = self.vms[v.index()].host;
+        let hr = &self.hosts[target.index()];
+        if hr.up && hr.gen == target_gen {
+            self.vms[v.index()].booted = true;
+            if let Some(old) = self.vms[v.index()].stale {
+                if self.hosts[old.index()].up {
+                    // Two running copies of one server.
+                    self.ha.split_brain_events += 1;
+                }
+            }
+            self.refresh_vm(v);
+            self.observe(Observation::EvacuateResult {
+                vm: v.0,
+                ok: true,
+                host: Some(target.0),
+                reason: None,
+            });
+        } else {
+            self.ha.evacuation_failures += 1;
+            self.refresh_vm(v);
+            self.observe(Observation::EvacuateResult {
+                vm: v.0,
+                ok: false,
+                host: None,
+                reason: Some("RebuildFailed".into()),
+            });
+        }
+    }
+
+    // ----- policy ------------------------------------------------------------------------
+
+    /// Delivers an observation (and whatever observations its commands cause) to the policy.
+    fn observe(&mut self, obs: Observation) {
+        self.observations.push_back(obs);
+        let Some(mut policy) = self.policy.take() else {
+            // Already delivering: the outer loop picks it up.
+            return;
+        };
+        while let Some(o) = self.observations.pop_front() {
+            let now = self.now.as_us();
+            let cmds = policy.on_observation(now, &InventoryView { sim: self }, &o);
+            // The policy call changed nothing, so this is the inventory it read.
+            let snapshot = self
+                .recorder
+                .is_some()
+                .then(|| api::InventorySnapshot::of(&InventoryView { sim: self }));
+            if let (Some(inventory), Some(rec)) = (snapshot, &mut self.recorder) {
+                rec.push(RecordedStep {
+                    now_us: now,
+                    inventory,
+                    observation: o.clone(),
+                    commands: cmds.clone(),
+                });
+            }
+            for c in cmds {
+                self.execute(c);
+            }
+        }
+        self.policy = Some(policy);
+    }
+
+    fn execute(&mut self, c: Command) {
+        let host = |id: u32, sim: &Self| (id as usize) < sim.hosts.len();
+        match c {
+            Command::DisableService { host: h } if host(h, self) => {
+                self.hosts[h as usize].disabled = true
+            }
+            Command::EnableService { host: h } if host(h, self) => {
+                self.hosts[h as usize].disabled = false
+            }
+            Command::ForceDown { host: h, down } if host(h, self) => {
+                self.hosts[h as usize].reporter.forced_down = down
+            }
+            Command::CheckPower { host: h } if host(h, self) => {
+                let pc = &self.model.infra.power_check;
+                let after = if self.hosts[h as usize].bmc_reachable() {
+                    pc.answer_time
+                } else {
+                    pc.give_up_after()
+                };
+                self.schedule(after, Event::PowerReply { host: HostId(h) });
+            }
+            Command::Evacuate { vm, placement } => {
+                if let Err(reason) = self.evacuate(VmId(vm), &placement) {
+                    self.ha.evacuation_failures += 1;
+                    self.observations.push_back(Observation::EvacuateResult {
+                        vm,
+                        ok: false,
+                        host: None,
+                        reason: Some(reason.to_string()),
+                    });
+                }
+            }
+            Command::SetTimer { token, after_us } => {
+                self.schedule(SimDuration(after_us), Event::PolicyTimer { token })
+            }
+            // Commands naming a host that does not exist are ignored, as an API would 404.
+            _ => {}
+        }
+    }
+
+    // ----- the loop ----------------------------------------------------------------------
 
     fn handle(&mut self, e: Event) {
         match e {
             Event::HostCrash { host, gen } => {
-                if self.hosts[host.index()].gen != gen || !self.hosts[host.index()].up {
+                let hr = &self.hosts[host.index()];
+                if hr.gen != gen || !hr.up {
                     return;
                 }
-                self.outage_begins(host, true);
+                self.hw_down(host, true);
+                if let Some(b) = &self.model.failures.bmc {
+                    let rng = &mut self.bmc_rng[host.index()];
+                    if rng.random::<f64>() < b.probability {
+                        let d = b.duration.sample(rng);
+                        self.hosts[host.index()].bmc_faults += 1;
+                        self.schedule(d, Event::BmcRestored { host });
+                    }
+                }
                 let f = self
                     .model
                     .failures
@@ -322,10 +966,10 @@ impl<'m> Simulation<'m> {
                 let repair = f.repair.sample(&mut self.repair_rng[host.index()]);
                 self.schedule(repair, Event::HostRepaired { host });
             }
-            Event::HostRepaired { host } => self.outage_ends(host, true),
+            Event::HostRepaired { host } => self.hw_up(host, true),
             Event::HostBooted { host, gen } => {
-                let rt = &self.hosts[host.index()];
-                if rt.gen == gen && rt.outages == 0 && !rt.up {
+                let hr = &self.hosts[host.index()];
+                if hr.gen == gen && hr.hw == 0 && !hr.fenced && !hr.up {
                     self.host_booted(host);
                 }
             }
@@ -334,14 +978,16 @@ impl<'m> Simulation<'m> {
                 gen,
                 workload,
             } => {
-                let rt = &self.hosts[host.index()];
-                if rt.gen != gen || !rt.up {
+                let hr = &self.hosts[host.index()];
+                if hr.gen != gen || !hr.up {
                     return;
                 }
                 for i in 0..self.residents[host.index()].len() {
                     let v = self.residents[host.index()][i];
-                    if self.model.vms[v.index()].workload == workload {
-                        self.vms.set(v, self.now, VmState::Running);
+                    let vm = &mut self.vms[v.index()];
+                    if vm.task.is_none() && self.model.vms[v.index()].workload == workload {
+                        vm.booted = true;
+                        self.refresh_vm(v);
                     }
                 }
             }
@@ -350,7 +996,8 @@ impl<'m> Simulation<'m> {
                 let (s, d) = (spec as usize, domain as usize);
                 for i in 0..self.model.failures.domains[s].domains[d].1.len() {
                     let h = self.model.failures.domains[s].domains[d].1[i];
-                    self.outage_begins(h, false);
+                    self.hosts[h.index()].power_lost += 1;
+                    self.hw_down(h, false);
                 }
                 let after = self.model.failures.domains[s]
                     .repair
@@ -361,7 +1008,8 @@ impl<'m> Simulation<'m> {
                 let (s, d) = (spec as usize, domain as usize);
                 for i in 0..self.model.failures.domains[s].domains[d].1.len() {
                     let h = self.model.failures.domains[s].domains[d].1[i];
-                    self.outage_ends(h, true);
+                    self.hosts[h.index()].power_lost -= 1;
+                    self.hw_up(h, true);
                 }
                 self.schedule_next_domain_outage(s, d);
             }
@@ -374,33 +1022,106 @@ impl<'m> Simulation<'m> {
                     .and_then(|t| t[host.index()].as_ref())
                     .expect("trace host");
                 let (_, end) = trace.down[self.trace_next[host.index()]];
-                self.outage_begins(host, true);
+                self.hw_down(host, true);
                 if end < self.horizon {
                     self.queue.push(end, Event::TraceUp { host });
                 }
             }
             Event::TraceUp { host } => {
                 // The trace's end time is the return to service: no extra boot.
-                self.outage_ends(host, false);
+                self.hw_up(host, false);
                 self.trace_next[host.index()] += 1;
                 self.schedule_next_trace_down(host);
             }
+            Event::PartitionStart { host } => {
+                self.partition_start(host);
+                let p = self
+                    .model
+                    .failures
+                    .partition
+                    .as_ref()
+                    .expect("partition process");
+                let d = p.duration.sample(&mut self.partition_rng[host.index()].1);
+                self.schedule(d, Event::PartitionEnd { host });
+            }
+            Event::PartitionEnd { host } => {
+                self.partition_end(host);
+                self.schedule_next_partition(host);
+            }
+            Event::BmcRestored { host } => self.hosts[host.index()].bmc_faults -= 1,
+            Event::NodeCheck { host, epoch } => {
+                let hr = &mut self.hosts[host.index()];
+                if hr.epoch != epoch || hr.reachable() {
+                    return;
+                }
+                hr.node_online = false;
+                hr.fence_attempts = 0;
+                if self.model.infra.pacemaker.stonith_enabled {
+                    hr.incident = Incident::Fencing;
+                    self.start_fencing_attempt(host);
+                } else {
+                    hr.incident = Incident::Recovering;
+                }
+                self.refresh_host(host);
+                self.observe(Observation::NodeOffline { host: host.0 });
+            }
+            Event::FenceDone { host, seq, ok } => {
+                if self.hosts[host.index()].fence_seq == seq {
+                    self.fence_done(host, ok);
+                }
+            }
+            Event::NodeRejoin { host, epoch } => {
+                let hr = &mut self.hosts[host.index()];
+                if hr.epoch != epoch || !hr.reachable() || hr.node_online {
+                    return;
+                }
+                hr.node_online = true;
+                self.observe(Observation::NodeOnline { host: host.0 });
+            }
+            Event::PcaFail { host, epoch } => {
+                let hr = &mut self.hosts[host.index()];
+                if hr.epoch != epoch || hr.reachable() {
+                    return;
+                }
+                hr.incident = Incident::Recovering;
+                self.refresh_host(host);
+                self.observe(Observation::NodeFailed { host: host.0 });
+            }
+            Event::PowerReply { host } => {
+                let hr = &self.hosts[host.index()];
+                let state = if !hr.bmc_reachable() {
+                    PowerState::Unknown
+                } else if hr.fenced {
+                    PowerState::Off
+                } else {
+                    PowerState::On
+                };
+                self.observe(Observation::PowerStatus {
+                    host: host.0,
+                    state,
+                });
+            }
+            Event::RebuildDone { vm, seq } => self.rebuild_done(vm, seq),
+            Event::PolicyTimer { token } => self.observe(Observation::Timer { token }),
         }
     }
 
-    fn check_initial_invariants(&self) -> Result<(), String> {
-        use crate::infra::scheduler::{host_capacities, Claim};
+    fn check_invariants(&self) -> Result<(), String> {
         let mut usage = host_capacities(&self.model.topology, &self.model.allocation);
         let mut seen = vec![0u8; self.model.vms.len()];
         for (h, vs) in self.residents.iter().enumerate() {
             for v in vs {
-                let vm = &self.model.vms[v.index()];
-                let w = &self.model.workloads[vm.workload.index()];
-                usage[h].add(&Claim::of(
-                    &self.model.flavors[vm.flavor.index()],
-                    w.storage,
-                ));
+                usage[h].add(&claim_of(self.model, *v));
                 seen[v.index()] += 1;
+                if self.vms[v.index()].host.index() != h {
+                    return Err(format!(
+                        "VM {} is listed on the wrong host",
+                        self.model.vms[v.index()].name
+                    ));
+                }
+            }
+            for c in &self.held[h] {
+                usage[h].add(c);
             }
             let u = &usage[h];
             if u.vcpus_used > u.vcpus_cap
@@ -412,10 +1133,19 @@ impl<'m> Simulation<'m> {
                     self.model.topology.hosts[h].name
                 ));
             }
+            let s = &self.usage[h];
+            if (s.vcpus_used, s.ram_mib_used, s.disk_gib_used)
+                != (u.vcpus_used, u.ram_mib_used, u.disk_gib_used)
+            {
+                return Err(format!(
+                    "host {} allocation drifted: {s:?} vs {u:?}",
+                    self.model.topology.hosts[h].name
+                ));
+            }
         }
         if let Some(v) = seen.iter().position(|&n| n != 1) {
             return Err(format!(
-                "VM {} is on {} hosts",
+                "VM {} is recorded on {} hosts",
                 self.model.vms[v].name, seen[v]
             ));
         }
@@ -423,13 +1153,20 @@ impl<'m> Simulation<'m> {
     }
 
     /// Runs to the horizon.
-    pub fn run(mut self) -> Result<ReplicationOutput, InvariantViolation> {
+    pub fn run(self) -> Result<ReplicationOutput, InvariantViolation> {
+        self.run_recorded().map(|(out, _)| out)
+    }
+
+    /// Runs to the horizon and returns the recorded policy steps (empty unless recording).
+    pub fn run_recorded(
+        mut self,
+    ) -> Result<(ReplicationOutput, Vec<RecordedStep>), InvariantViolation> {
         let violation = |s: &Self, message: String| InvariantViolation {
             replication: s.replication,
             time: s.now,
             message,
         };
-        if let Err(m) = self.check_initial_invariants() {
+        if let Err(m) = self.check_invariants() {
             return Err(violation(&self, m));
         }
         if let Some(t) = &mut self.timeline {
@@ -438,6 +1175,7 @@ impl<'m> Simulation<'m> {
         for h in self.model.topology.host_ids() {
             self.arm_crash_clock(h);
             self.schedule_next_trace_down(h);
+            self.schedule_next_partition(h);
         }
         for s in 0..self.model.failures.domains.len() {
             for d in 0..self.model.failures.domains[s].domains.len() {
@@ -467,25 +1205,106 @@ impl<'m> Simulation<'m> {
                 t.record(
                     self.now,
                     self.host_ledger.hosts_down() as u32,
-                    self.vms.unavailable,
+                    self.ledger.unavailable,
                 );
             }
         }
         self.now = self.horizon;
-        self.vms.finish(self.horizon);
+        if let Err(m) = self.check_invariants() {
+            return Err(violation(&self, m));
+        }
+        self.ledger.finish(self.horizon);
         self.host_ledger.finish(self.horizon);
-        Ok(ReplicationOutput {
-            replication: self.replication,
-            horizon: self.horizon,
-            vm_time_us: std::mem::take(&mut self.vms.time_us),
-            host_down_us: std::mem::take(&mut self.host_ledger.down_us),
-            host_observed_us: self.host_ledger.observed_us(self.horizon),
-            host_failures: std::mem::take(&mut self.host_ledger.failures),
-            domain_outages: self.domain_outages,
-            hosts_down_concurrency_us: std::mem::take(&mut self.host_ledger.concurrency_us),
-            vm_outage_us: std::mem::take(&mut self.vms.outage_us),
-            timeline: self.timeline.take(),
-            events: self.events,
-        })
+        let steps = self.recorder.take().unwrap_or_default();
+        Ok((
+            ReplicationOutput {
+                replication: self.replication,
+                horizon: self.horizon,
+                vm_time_us: std::mem::take(&mut self.ledger.time_us),
+                host_down_us: std::mem::take(&mut self.host_ledger.down_us),
+                host_observed_us: self.host_ledger.observed_us(self.horizon),
+                host_failures: std::mem::take(&mut self.host_ledger.failures),
+                domain_outages: self.domain_outages,
+                hosts_down_concurrency_us: std::mem::take(&mut self.host_ledger.concurrency_us),
+                vm_outage_us: std::mem::take(&mut self.ledger.outage_us),
+                timeline: self.timeline.take(),
+                ha: self.ha.clone(),
+                events: self.events,
+            },
+            steps,
+        ))
+    }
+}
+
+fn claim_of(model: &Model, v: VmId) -> Claim {
+    let vm = &model.vms[v.index()];
+    Claim::of(
+        &model.flavors[vm.flavor.index()],
+        model.workloads[vm.workload.index()].storage,
+    )
+}
+
+/// The inventory a policy reads: Nova's records and the infra's view, never the truth.
+pub struct InventoryView<'a, 'm> {
+    sim: &'a Simulation<'m>,
+}
+
+impl api::Inventory for InventoryView<'_, '_> {
+    fn host_count(&self) -> u32 {
+        self.sim.hosts.len() as u32
+    }
+
+    fn host(&self, id: u32) -> api::HostView {
+        let s = self.sim;
+        let h = &s.hosts[id as usize];
+        let topo = &s.model.topology.hosts[id as usize];
+        api::HostView {
+            id,
+            name: topo.name.clone(),
+            fault_domain: topo.fault_domain.0,
+            service_up: h.reporter.is_up(s.now, &s.model.infra.nova),
+            disabled: h.disabled,
+            forced_down: h.reporter.forced_down,
+            node_online: h.node_online,
+            reserved: s.model.reserved_hosts.contains(&HostId(id)),
+        }
+    }
+
+    fn vms_on(&self, host: u32) -> Vec<api::VmView> {
+        self.sim.residents[host as usize]
+            .iter()
+            .map(|v| self.vm(v.0))
+            .collect()
+    }
+
+    fn vm(&self, id: u32) -> api::VmView {
+        let s = self.sim;
+        let vm = &s.vms[id as usize];
+        let w = &s.model.workloads[s.model.vms[id as usize].workload.index()];
+        api::VmView {
+            id,
+            host: vm.host.0,
+            status: if vm.task.is_some() {
+                api::VmStatus::Rebuilding
+            } else {
+                api::VmStatus::Active
+            },
+            ha_enabled: w.ha,
+            evacuable: w.tags.iter().any(|t| t == "evacuable"),
+            fault_domain: s
+                .model
+                .topology
+                .host(s.model.placement[id as usize])
+                .fault_domain
+                .0,
+        }
+    }
+
+    fn any_evacuable_tagged(&self) -> bool {
+        self.sim
+            .model
+            .workloads
+            .iter()
+            .any(|w| w.tags.iter().any(|t| t == "evacuable"))
     }
 }

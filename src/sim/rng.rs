@@ -25,6 +25,14 @@ pub enum StreamKind {
     DomainUptime = 3,
     /// Repair time of a domain outage.
     DomainRepair = 4,
+    /// Phase of a host's nova-compute heartbeats and Pacemaker monitor.
+    HeartbeatPhase = 5,
+    /// Time until a host's next network partition.
+    PartitionUptime = 6,
+    /// Length of a partition.
+    PartitionDuration = 7,
+    /// Whether a host crash also takes the BMC away, and for how long.
+    BmcFault = 8,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer, so distinct keys give distinct seeds.
