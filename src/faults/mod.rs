@@ -38,10 +38,12 @@ pub struct DomainFailures {
 pub struct PartitionFailures {
     pub time_between: DurationDist,
     pub duration: DurationDist,
+    /// The hosts subject to partitions (all when the scenario lists none).
+    pub hosts: Option<Vec<HostId>>,
 }
 
-/// An unreachable BMC: with `probability`, a host crash also leaves its BMC unreachable for a
-/// `duration` (IPMI fencing and power checks then fail).
+/// An unreachable BMC: with `probability`, a host failure (crash or trace interval) also leaves
+/// its BMC unreachable for a `duration` from the failure (IPMI fencing and power checks fail).
 #[derive(Clone, Debug)]
 pub struct BmcFailures {
     pub probability: f64,

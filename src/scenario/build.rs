@@ -830,11 +830,29 @@ fn read_failures(
         Some(mut p) => {
             let tb = p.dist("time_between", ctx, d);
             let du = p.dist("duration", ctx, d);
+            let origin = p.origin_of("hosts");
+            let hosts = p.opt_str_list("hosts", d).map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| match topo.hosts.iter().position(|h| h.name == *n) {
+                        Some(i) => Some(HostId(i as u32)),
+                        None => {
+                            d.push(
+                                &origin,
+                                "failures.partition.hosts",
+                                format!("no host named \"{n}\""),
+                            );
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            });
             p.finish(d);
             match (tb, du) {
                 (Some(time_between), Some(duration)) => Some(PartitionFailures {
                     time_between,
                     duration,
+                    hosts,
                 }),
                 _ => {
                     ok = false;

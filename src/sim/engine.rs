@@ -144,6 +144,9 @@ struct HostRt {
     node_online: bool,
     fence_seq: u32,
     fence_attempts: u32,
+    /// The current incident began without a hardware failure (a partition): evacuating it is
+    /// a false failover.
+    incident_false: bool,
     false_failover_counted: bool,
 }
 
@@ -319,6 +322,7 @@ impl<'m> Simulation<'m> {
                     node_online: true,
                     fence_seq: 0,
                     fence_attempts: 0,
+                    incident_false: false,
                     false_failover_counted: false,
                 }
             })
@@ -439,6 +443,9 @@ impl<'m> Simulation<'m> {
 
     fn schedule_next_partition(&mut self, h: HostId) {
         if let Some(p) = &self.model.failures.partition {
+            if p.hosts.as_ref().is_some_and(|hs| !hs.contains(&h)) {
+                return;
+            }
             let after = p.time_between.sample(&mut self.partition_rng[h.index()].0);
             self.schedule(after, Event::PartitionStart { host: h });
         }
@@ -464,11 +471,20 @@ impl<'m> Simulation<'m> {
 
     // ----- host truth --------------------------------------------------------------------
 
-    /// A hardware outage begins (crash, domain, trace); the first one kills the host.
+    /// A hardware outage begins (crash, domain, trace); the first one kills the host. A host
+    /// failure may take the BMC with it (`[failures.bmc]`).
     fn hw_down(&mut self, h: HostId, counts_as_failure: bool) {
         self.hosts[h.index()].hw += 1;
         if self.hosts[h.index()].hw == 1 {
             self.kill(h, counts_as_failure);
+        }
+        if let (true, Some(b)) = (counts_as_failure, &self.model.failures.bmc) {
+            let rng = &mut self.bmc_rng[h.index()];
+            if rng.random::<f64>() < b.probability {
+                let d = b.duration.sample(rng);
+                self.hosts[h.index()].bmc_faults += 1;
+                self.schedule(d, Event::BmcRestored { host: h });
+            }
         }
     }
 
@@ -591,6 +607,7 @@ impl<'m> Simulation<'m> {
         let hr = &mut self.hosts[h.index()];
         hr.epoch = hr.epoch.wrapping_add(1);
         hr.incident = Incident::Undetected;
+        hr.incident_false = hr.hw == 0;
         let epoch = hr.epoch;
         if self.model.policy.uses_pacemaker() {
             let after = self.next_tick(h, self.model.infra.pacemaker.remote_monitor_interval);
@@ -808,7 +825,7 @@ impl<'m> Simulation<'m> {
             self.vms[v.index()].stale = Some(source);
             self.stale_on[source.index()].push(v);
         }
-        if src.up && !self.hosts[source.index()].false_failover_counted {
+        if src.incident_false && !src.false_failover_counted {
             self.hosts[source.index()].false_failover_counted = true;
             self.ha.false_failovers += 1;
         }
@@ -949,14 +966,6 @@ impl<'m> Simulation<'m> {
                     return;
                 }
                 self.hw_down(host, true);
-                if let Some(b) = &self.model.failures.bmc {
-                    let rng = &mut self.bmc_rng[host.index()];
-                    if rng.random::<f64>() < b.probability {
-                        let d = b.duration.sample(rng);
-                        self.hosts[host.index()].bmc_faults += 1;
-                        self.schedule(d, Event::BmcRestored { host });
-                    }
-                }
                 let f = self
                     .model
                     .failures

@@ -6,6 +6,7 @@ mod cli;
 mod closed_form;
 mod determinism;
 mod experiments;
+mod ha;
 mod scenario_forms;
 mod snapshots;
 mod support;

@@ -1,0 +1,266 @@
+//! HA policies on hand-computed timelines. One host (host 0) crashes at T = 1 h for 2 h (a
+//! one-node FTA trace); heartbeats every 1 µs make every phase 0, so each instant below follows
+//! from the production defaults alone:
+//! - Pacemaker notices at the next 20 s remote monitor: T+20 s; IPMI fencing (power_wait 2 s +
+//!   one 1 s status poll) ends at T+23 s.
+//! - masakari: the host monitor's next 60 s poll is T+60 s; the IPMI check answers "off" at
+//!   T+61 s; disable + 180 s sleep → evacuations at T+241 s, 3 at a time, each rebuilt in the
+//!   workload's 45 s boot: three VMs back at T+286 s (4 min 46 s), the fourth at T+331 s.
+//! - instance-ha: fence_compute at T+23 s, NovaEvacuate's next 10 s monitor at T+30 s evacuates
+//!   all four at once: back at T+75 s.
+//! - pca: the 5-minute failure threshold at T+300 s, restart elsewhere: back at T+345 s.
+//! - none: the host returns at T+2 h (the trace's end is the return to service), VMs boot 45 s.
+
+use crate::support::scratch;
+use hasim::metrics::ledger::VmState;
+use hasim::runner::run_replication;
+use hasim::scenario::load;
+use hasim::world::ids::HostId;
+
+const TRACE: &str = "event_id component_id node_id platform_id node_name event_type event_start_time event_stop_time event_end_reason
+0 0 0 1 n0 1 1000000000 1000003600 NULL
+1 0 0 1 n0 0 1000003600 1000010800 NULL
+2 0 0 1 n0 1 1000010800 1000100000 NULL
+";
+
+fn scenario(policy: &str, extra: &str) -> String {
+    format!(
+        r#"name = "ha_timeline"
+[simulation]
+horizon = "20h"
+replications = 1
+seed = 1
+[[host_types]]
+name = "h"
+vcpus = 32
+ram_gib = 128
+nic_gbps = 25
+boot_time = "5m"
+[topology]
+zones = ["z"]
+fault_domains_per_zone = 2
+racks_per_fault_domain = 1
+hosts_per_rack = 2
+host_type = "h"
+[[flavors]]
+name = "f"
+vcpus = 2
+ram_gib = 4
+[[workloads]]
+name = "w"
+count = 16
+flavor = "f"
+storage = "shared"
+boot_time = "45s"
+[failures.trace]
+file = "one_crash.tab"
+format = "fta"
+[nova]
+report_interval = "1us"
+[pacemaker]
+stonith_action = "off"
+[policy]
+name = "{policy}"
+{extra}
+"#
+    )
+}
+
+/// Seconds in each state for the VMs of host 0, in VM order.
+fn host0_times(
+    policy: &str,
+    extra: &str,
+) -> (Vec<[u64; 10]>, hasim::sim::engine::ReplicationOutput) {
+    let dir = scratch(&format!("ha_{policy}"));
+    std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(&path, scenario(policy, extra)).unwrap();
+    let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let out = run_replication(&model, 0).unwrap();
+    let on_host0: Vec<usize> = (0..model.vms.len())
+        .filter(|v| model.placement[*v] == HostId(0))
+        .collect();
+    assert_eq!(on_host0.len(), 4, "the scenario puts four VMs on host 0");
+    let times = on_host0
+        .iter()
+        .map(|&v| out.vm_time_us[v].map(|us| us / 1_000_000))
+        .collect();
+    (times, out)
+}
+
+fn down(t: &[u64; 10]) -> u64 {
+    t.iter().sum::<u64>() - t[VmState::Running as usize]
+}
+
+#[test]
+fn masakari_recovers_three_at_a_time_after_the_180_s_wait() {
+    let (times, out) = host0_times("masakari", "");
+    let mut downs: Vec<u64> = times.iter().map(down).collect();
+    downs.sort();
+    assert_eq!(downs, vec![286, 286, 286, 331]);
+    for t in &times {
+        assert_eq!(t[VmState::Detection as usize], 20);
+        assert_eq!(t[VmState::Fencing as usize], 3);
+    }
+    assert_eq!(out.ha.evacuations, 4);
+    assert_eq!(
+        (
+            out.ha.split_brain_events,
+            out.ha.false_failovers,
+            out.ha.fencing_failures
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[test]
+fn instance_ha_evacuates_everything_at_the_next_monitor() {
+    let (times, out) = host0_times("instance-ha", "");
+    for t in &times {
+        assert_eq!(down(t), 75);
+        assert_eq!(
+            (
+                t[VmState::Detection as usize],
+                t[VmState::Fencing as usize],
+                t[VmState::Recovery as usize]
+            ),
+            (20, 3, 52)
+        );
+    }
+    assert_eq!(out.ha.evacuations, 4);
+}
+
+#[test]
+fn pca_restarts_after_its_five_minute_threshold() {
+    let (times, out) = host0_times("pca", "");
+    for t in &times {
+        assert_eq!(
+            (
+                t[VmState::Detection as usize],
+                t[VmState::Recovery as usize]
+            ),
+            (300, 45)
+        );
+    }
+    assert_eq!(out.ha.evacuations, 4);
+}
+
+#[test]
+fn without_ha_vms_wait_for_the_host() {
+    let (times, out) = host0_times("none", "");
+    for t in &times {
+        assert_eq!(
+            (
+                t[VmState::HostFailure as usize],
+                t[VmState::Recovery as usize]
+            ),
+            (7200, 45)
+        );
+    }
+    assert_eq!(out.ha.evacuations, 0);
+}
+
+#[test]
+fn masakari_ignores_a_host_whose_power_reads_on() {
+    // With Pacemaker's default stonith-action (reboot) the fenced host is powered on again, the
+    // IPMI check reads "on" (UNKNOWN) and Masakari ignores the failure: VMs wait for the host.
+    let dir = scratch("ha_masakari_reboot");
+    std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(
+        &path,
+        scenario("masakari", "").replace("stonith_action = \"off\"", "stonith_action = \"reboot\""),
+    )
+    .unwrap();
+    let model = load(&path, &[]).unwrap();
+    let out = run_replication(&model, 0).unwrap();
+    assert_eq!(out.ha.evacuations, 0);
+}
+
+/// Host 0 drops off the network at T = 1 h for 2 h while it and its VMs keep running.
+/// `stonith = false` disables Pacemaker fencing.
+fn partition_run(
+    policy: &str,
+    extra: &str,
+    stonith: bool,
+) -> hasim::sim::engine::ReplicationOutput {
+    let dir = scratch(&format!("ha_partition_{policy}_{stonith}_{}", extra.len()));
+    let stonith_line = if stonith {
+        ""
+    } else {
+        "stonith_enabled = false\n"
+    };
+    let text = scenario(policy, extra)
+        .replace("[pacemaker]\n", &format!("[pacemaker]\n{stonith_line}"))
+        .replace(
+            "[failures.trace]\nfile = \"one_crash.tab\"\nformat = \"fta\"",
+            "[failures.partition]\ntime_between = { dist = \"fixed\", value = \"1h\" }\n\
+             duration = { dist = \"fixed\", value = \"2h\" }\nhosts = [\"z-fd1-r1-h01\"]",
+        )
+        .replace("horizon = \"20h\"", "horizon = \"2h30m\"");
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&model, 0).unwrap()
+}
+
+#[test]
+fn fencing_prevents_split_brain_in_a_partition() {
+    for policy in ["masakari", "instance-ha"] {
+        let out = partition_run(policy, "", true);
+        assert_eq!(out.ha.evacuations, 4, "{policy}");
+        assert_eq!(
+            out.ha.split_brain_events, 0,
+            "{policy}: the fence killed the old copies first"
+        );
+        assert_eq!(
+            out.ha.false_failovers, 1,
+            "{policy}: the host had not failed"
+        );
+    }
+}
+
+#[test]
+fn evacuating_without_fencing_makes_split_brain() {
+    // A misconfigured Masakari: stonith disabled and the IPMI check turned off. The partitioned
+    // host keeps its guests running while they are rebuilt elsewhere: four servers run twice.
+    let out = partition_run(
+        "masakari",
+        "[masakari_monitors]\ndisable_ipmi_check = true",
+        false,
+    );
+    assert_eq!(
+        (
+            out.ha.evacuations,
+            out.ha.split_brain_events,
+            out.ha.false_failovers
+        ),
+        (4, 4, 1)
+    );
+    // With the IPMI check on, the same Masakari reads "power on" and stays away.
+    let out = partition_run("masakari", "", false);
+    assert_eq!((out.ha.evacuations, out.ha.split_brain_events), (0, 0));
+    // PCA restarts after its threshold with no fencing step: the same split brain.
+    let out = partition_run("pca", "", true);
+    assert_eq!(out.ha.split_brain_events, 4);
+    // Instance HA never evacuates without successful fencing.
+    let out = partition_run("instance-ha", "", false);
+    assert_eq!((out.ha.evacuations, out.ha.split_brain_events), (0, 0));
+}
+
+#[test]
+fn an_unreachable_bmc_blocks_evacuation() {
+    for policy in ["instance-ha", "masakari"] {
+        let (times, out) = host0_times(
+            policy,
+            "[failures.bmc]\nprobability = 1.0\nduration = { dist = \"fixed\", value = \"10h\" }",
+        );
+        assert_eq!(out.ha.evacuations, 0, "{policy}");
+        // Pacemaker tries stonith-max-attempts (10) times, 60 s each.
+        assert_eq!(out.ha.fencing_failures, 10, "{policy}");
+        for t in &times {
+            // Down until the host itself is back (T+2 h) and the VMs boot (45 s).
+            assert_eq!(down(t), 7245, "{policy}");
+        }
+    }
+}
