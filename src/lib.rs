@@ -5,6 +5,7 @@
 //! See DESIGN.md for the three worlds (truth in `world`, observation in `infra`, decisions in
 //! `policy`) and the module map.
 
+pub mod adapter;
 pub mod compare;
 pub mod faults;
 pub mod infra;

@@ -88,6 +88,14 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Production adapter: observations in, commands out, as JSON lines on stdin/stdout.
+    Policy {
+        /// The policy: none, masakari, instance-ha, pca.
+        name: String,
+        /// A JSON file of the policy's options (defaults without it).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Run a cartesian grid over scenario keys; write sweep.csv and one chart per metric.
     Sweep {
         file: PathBuf,
@@ -416,10 +424,29 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
     ExitCode::SUCCESS
 }
 
+fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
+    let cfg = match hasim::adapter::load_config(name, config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let stdin = std::io::stdin();
+    match hasim::adapter::run(&cfg, stdin.lock(), std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),
+        Command::Policy { name, config } => policy_adapter(&name, config.as_deref()),
         Command::Run { file, common, json } => run(&file, &common, json),
         Command::Compare {
             file,

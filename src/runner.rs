@@ -95,3 +95,11 @@ pub fn summarise(outputs: Vec<ReplicationOutput>) -> RunResult {
         hosts_down_concurrency,
     }
 }
+
+/// Runs replication `r` recording every observation its policy receives (for the adapter).
+pub fn run_recorded(
+    model: &Model,
+    r: u32,
+) -> Result<(ReplicationOutput, Vec<crate::sim::engine::RecordedStep>), InvariantViolation> {
+    Simulation::new(model, r).with_recorder().run_recorded()
+}

@@ -264,3 +264,46 @@ fn an_unreachable_bmc_blocks_evacuation() {
         }
     }
 }
+
+/// The production adapter runs the same policy code: the observations the simulator delivered
+/// (with the inventory the policy read) fed to `hasim policy masakari` give the very commands
+/// the policy issued inside the simulator. The command file is a reviewed snapshot.
+#[test]
+fn the_policy_adapter_answers_recorded_observations_like_the_simulator() {
+    let dir = scratch("ha_adapter");
+    std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(&path, scenario("masakari", "")).unwrap();
+    let model = load(&path, &[]).unwrap();
+    let (_, steps) = hasim::runner::run_recorded(&model, 0).unwrap();
+    assert!(
+        steps.len() >= 10,
+        "the crash drives a whole recovery: {} steps",
+        steps.len()
+    );
+    let input = hasim::adapter::input_lines(&steps);
+    let observations = dir.join("observations.jsonl");
+    std::fs::write(&observations, &input).unwrap();
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(["policy", "masakari"])
+        .stdin(std::fs::File::open(&observations).unwrap())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        out,
+        hasim::adapter::output_lines(&steps),
+        "adapter and simulator disagree"
+    );
+    insta::assert_snapshot!("masakari_commands", out);
+}
