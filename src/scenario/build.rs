@@ -112,10 +112,7 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         failures?,
         allocation?,
     );
-    let (Some((policy, reserved_names)), true, true) = (policy_and_reserved, pacemaker_ok, ipmi_ok)
-    else {
-        return None;
-    };
+    let (policy, reserved_names) = policy_and_reserved;
     let mut reserved_hosts = Vec::new();
     for (n, origin) in &reserved_names {
         match topology.hosts.iter().position(|h| &h.name == n) {
@@ -127,6 +124,9 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             ),
         }
     }
+    let (Some(policy), true, true) = (policy, pacemaker_ok, ipmi_ok) else {
+        return None;
+    };
     if !d.is_empty() {
         return None;
     }
@@ -1004,7 +1004,7 @@ fn read_policy_tables(
     name: Option<&'static str>,
     infra: &mut InfraConfig,
     d: &mut Diagnostics,
-) -> Option<(PolicyConfig, ReservedNames)> {
+) -> (Option<PolicyConfig>, ReservedNames) {
     use crate::policy::instance_ha::InstanceHaConfig;
     use crate::policy::masakari::MasakariConfig;
     use crate::policy::pca::PcaConfig;
@@ -1109,11 +1109,11 @@ fn read_policy_tables(
         );
         t.finish(d);
     }
-    let policy = match name? {
+    let policy = name.map(|name| match name {
         "masakari" => PolicyConfig::Masakari(m),
         "instance-ha" => PolicyConfig::InstanceHa(ih),
         "pca" => PolicyConfig::Pca(pca),
         _ => PolicyConfig::None,
-    };
-    ok.then_some((policy, reserved))
+    });
+    (policy.filter(|_| ok), reserved)
 }

@@ -169,6 +169,10 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
                 "duration \"{text}\" is not <number><unit> (units: us ms s m h d y)"
             ));
         }
+        // "60 s" reads like "60s"; the space is allowed, the unit is not optional.
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
         let ustart = i;
         while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
             i += 1;
@@ -198,6 +202,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             .parse()
             .map_err(|_| format!("duration \"{text}\": \"{number}\" is not a number"))?;
         total_us += value * per as f64;
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
     }
     if !total_us.is_finite() || total_us >= u64::MAX as f64 {
         return Err(format!("duration \"{text}\" is too large"));
@@ -225,11 +232,25 @@ mod tests {
         );
         assert_eq!(parse_duration("250us").unwrap(), SimDuration(250));
         assert_eq!(parse_duration("8760h").unwrap(), SimDuration(US_PER_Y));
+        assert_eq!(
+            parse_duration("2h 30m").unwrap(),
+            parse_duration("2h30m").unwrap()
+        );
+        assert_eq!(parse_duration("60 s").unwrap(), SimDuration(60 * US_PER_S));
     }
 
     #[test]
     fn rejects_bad_durations() {
-        for bad in ["", "60", "5x", "-5s", "h", "5 parsecs", "1..2s"] {
+        for bad in [
+            "",
+            "60",
+            "5x",
+            "-5s",
+            "h",
+            "5 parsecs",
+            "1..2s",
+            "60 seconds",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
     }
