@@ -14,6 +14,8 @@ done
     --grid failures.host.time_between.mean=2000h,4380h,8760h,17520h \
     --grid workloads.web.boot_time=45s,30m \
     --metric vm_availability --metric downtime_min_per_vm_year_mean > /dev/null
+"$hasim" compare scenarios/ha_comparison.toml --policy masakari --policy instance-ha \
+    --out results/ha_comparison/compare-masakari-vs-instance-ha > /dev/null
 "$hasim" compare scenarios/rack_outages.toml --policy none --policy none \
     --out results/rack_outages/compare-none-vs-none > /dev/null
 # Per-VM and per-host tables are large and reproducible: they are not committed.

@@ -21,6 +21,8 @@ const HEADLINE: &[&str] = &[
 pub fn num(x: f64) -> String {
     if x == 0.0 {
         "0".into()
+    } else if x.abs() < 1e-3 {
+        format!("{x:.3e}")
     } else if x.abs() >= 1000.0 {
         format!("{x:.1}")
     } else if x.abs() >= 0.99 && x.abs() < 1.0 {
