@@ -42,6 +42,17 @@ pub struct PartitionFailures {
     pub hosts: Option<Vec<HostId>>,
 }
 
+/// Control-plane failures: nova-compute or its AMQP link dies while the host and its VMs keep
+/// running. The service stops reporting (so the service group shows it down and the scheduler
+/// skips it), but Pacemaker and the data network still see a healthy node.
+#[derive(Clone, Debug)]
+pub struct ControlPlaneFailures {
+    pub time_between: DurationDist,
+    pub duration: DurationDist,
+    /// The hosts subject to them (all when the scenario lists none).
+    pub hosts: Option<Vec<HostId>>,
+}
+
 /// An unreachable BMC: with `probability`, a host failure (crash or trace interval) also leaves
 /// its BMC unreachable for a `duration` from the failure (IPMI fencing and power checks fail).
 #[derive(Clone, Debug)]
@@ -54,6 +65,7 @@ pub struct BmcFailures {
 pub struct FailureModel {
     pub host: Option<HostFailures>,
     pub partition: Option<PartitionFailures>,
+    pub control_plane: Option<ControlPlaneFailures>,
     pub bmc: Option<BmcFailures>,
     pub domains: Vec<DomainFailures>,
     /// One entry per host when a trace is replayed, `None` for hosts without a trace node.

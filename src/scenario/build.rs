@@ -8,7 +8,10 @@ use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
 use crate::faults::trace::{map_in_order, read_fta};
-use crate::faults::{BmcFailures, DomainFailures, FailureModel, HostFailures, PartitionFailures};
+use crate::faults::{
+    BmcFailures, ControlPlaneFailures, DomainFailures, FailureModel, HostFailures,
+    PartitionFailures,
+};
 use crate::infra::config::{InfraConfig, StonithAction};
 use crate::infra::scheduler::{place_all, AllocationConfig};
 use crate::metrics::expect::{parse_condition, Expectation, Stat};
@@ -826,27 +829,31 @@ fn read_failures(
         }
         None => None,
     };
+    let control_plane = match t.opt_table("control_plane", d) {
+        Some(mut p) => {
+            let tb = p.dist("time_between", ctx, d);
+            let du = p.dist("duration", ctx, d);
+            let hosts = read_host_list(&mut p, topo, "failures.control_plane.hosts", d);
+            p.finish(d);
+            match (tb, du) {
+                (Some(time_between), Some(duration)) => Some(ControlPlaneFailures {
+                    time_between,
+                    duration,
+                    hosts,
+                }),
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let partition = match t.opt_table("partition", d) {
         Some(mut p) => {
             let tb = p.dist("time_between", ctx, d);
             let du = p.dist("duration", ctx, d);
-            let origin = p.origin_of("hosts");
-            let hosts = p.opt_str_list("hosts", d).map(|names| {
-                names
-                    .iter()
-                    .filter_map(|n| match topo.hosts.iter().position(|h| h.name == *n) {
-                        Some(i) => Some(HostId(i as u32)),
-                        None => {
-                            d.push(
-                                &origin,
-                                "failures.partition.hosts",
-                                format!("no host named \"{n}\""),
-                            );
-                            None
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            });
+            let hosts = read_host_list(&mut p, topo, "failures.partition.hosts", d);
             p.finish(d);
             match (tb, du) {
                 (Some(time_between), Some(duration)) => Some(PartitionFailures {
@@ -884,6 +891,7 @@ fn read_failures(
     ok.then_some(FailureModel {
         host,
         partition,
+        control_plane,
         bmc,
         domains,
         trace,
@@ -1116,4 +1124,27 @@ fn read_policy_tables(
         _ => PolicyConfig::None,
     });
     (policy.filter(|_| ok), reserved)
+}
+
+/// An optional `hosts = ["name", ...]` list resolved to ids; unknown names are problems.
+fn read_host_list(
+    t: &mut TableReader<'_>,
+    topo: &Topology,
+    key: &str,
+    d: &mut Diagnostics,
+) -> Option<Vec<HostId>> {
+    let origin = t.origin_of("hosts");
+    let names = t.opt_str_list("hosts", d)?;
+    Some(
+        names
+            .iter()
+            .filter_map(|n| match topo.hosts.iter().position(|h| h.name == *n) {
+                Some(i) => Some(HostId(i as u32)),
+                None => {
+                    d.push(&origin, key, format!("no host named \"{n}\""));
+                    None
+                }
+            })
+            .collect(),
+    )
 }

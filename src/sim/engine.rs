@@ -65,6 +65,12 @@ enum Event {
     TraceUp {
         host: HostId,
     },
+    ControlPlaneDown {
+        host: HostId,
+    },
+    ControlPlaneUp {
+        host: HostId,
+    },
     PartitionStart {
         host: HostId,
     },
@@ -129,6 +135,8 @@ struct HostRt {
     /// Domain outages among them: the power (and so the BMC) is gone.
     power_lost: u16,
     partitions: u16,
+    /// nova-compute (or its AMQP link) dead while the host runs.
+    control_plane: u16,
     bmc_faults: u16,
     /// Powered off by stonith (`off` action) until what took it down is over.
     fenced: bool,
@@ -153,6 +161,11 @@ struct HostRt {
 impl HostRt {
     fn reachable(&self) -> bool {
         self.up && self.partitions == 0
+    }
+
+    /// nova-compute heartbeats reach the database.
+    fn reporting(&self) -> bool {
+        self.up && self.partitions == 0 && self.control_plane == 0
     }
 
     fn bmc_reachable(&self) -> bool {
@@ -243,6 +256,7 @@ pub struct Simulation<'m> {
     uptime_rng: Vec<StreamRng>,
     repair_rng: Vec<StreamRng>,
     partition_rng: Vec<(StreamRng, StreamRng)>,
+    control_plane_rng: Vec<(StreamRng, StreamRng)>,
     bmc_rng: Vec<StreamRng>,
     domain_rng: Vec<Vec<(StreamRng, StreamRng)>>,
     trace_next: Vec<usize>,
@@ -311,6 +325,7 @@ impl<'m> Simulation<'m> {
                     hw: 0,
                     power_lost: 0,
                     partitions: 0,
+                    control_plane: 0,
                     bmc_faults: 0,
                     fenced: false,
                     up: true,
@@ -367,6 +382,13 @@ impl<'m> Simulation<'m> {
                 .zip(per_host(
                     StreamKind::PartitionDuration,
                     f.partition.is_some(),
+                ))
+                .collect(),
+            control_plane_rng: per_host(StreamKind::ControlPlaneUptime, f.control_plane.is_some())
+                .into_iter()
+                .zip(per_host(
+                    StreamKind::ControlPlaneDuration,
+                    f.control_plane.is_some(),
                 ))
                 .collect(),
             bmc_rng: per_host(StreamKind::BmcFault, f.bmc.is_some()),
@@ -451,6 +473,28 @@ impl<'m> Simulation<'m> {
         }
     }
 
+    fn schedule_next_control_plane_failure(&mut self, h: HostId) {
+        if let Some(c) = &self.model.failures.control_plane {
+            if c.hosts.as_ref().is_some_and(|hs| !hs.contains(&h)) {
+                return;
+            }
+            let after = c
+                .time_between
+                .sample(&mut self.control_plane_rng[h.index()].0);
+            self.schedule(after, Event::ControlPlaneDown { host: h });
+        }
+    }
+
+    /// Starts or stops the heartbeat of a host to match its state.
+    fn update_reporter(&mut self, h: HostId) {
+        let hr = &mut self.hosts[h.index()];
+        if hr.reporting() {
+            hr.reporter.resume(self.now);
+        } else {
+            hr.reporter.stop(self.now);
+        }
+    }
+
     fn schedule_next_trace_down(&mut self, h: HostId) {
         let Some(trace) = self
             .model
@@ -522,7 +566,7 @@ impl<'m> Simulation<'m> {
             hr.up = false;
             self.host_ledger.down(h, self.now, counts_as_failure);
         }
-        hr.reporter.stop(self.now);
+        self.update_reporter(h);
         for v in std::mem::take(&mut self.stale_on[h.index()]) {
             self.vms[v.index()].stale = None;
         }
@@ -565,8 +609,8 @@ impl<'m> Simulation<'m> {
                 },
             );
         }
+        self.update_reporter(h);
         if self.hosts[h.index()].partitions == 0 {
-            self.hosts[h.index()].reporter.resume(self.now);
             self.became_reachable(h);
         }
         self.refresh_host(h);
@@ -576,7 +620,7 @@ impl<'m> Simulation<'m> {
         let was_reachable = self.hosts[h.index()].reachable();
         self.hosts[h.index()].partitions += 1;
         if self.hosts[h.index()].partitions == 1 {
-            self.hosts[h.index()].reporter.stop(self.now);
+            self.update_reporter(h);
             if was_reachable {
                 self.became_unreachable(h);
             }
@@ -595,7 +639,7 @@ impl<'m> Simulation<'m> {
             hr.fenced = false;
             self.power_on(h, true);
         } else if hr.up {
-            hr.reporter.resume(self.now);
+            self.update_reporter(h);
             self.became_reachable(h);
         }
         self.refresh_host(h);
@@ -1057,6 +1101,25 @@ impl<'m> Simulation<'m> {
                 self.partition_end(host);
                 self.schedule_next_partition(host);
             }
+            Event::ControlPlaneDown { host } => {
+                self.hosts[host.index()].control_plane += 1;
+                self.update_reporter(host);
+                let c = self
+                    .model
+                    .failures
+                    .control_plane
+                    .as_ref()
+                    .expect("control-plane process");
+                let d = c
+                    .duration
+                    .sample(&mut self.control_plane_rng[host.index()].1);
+                self.schedule(d, Event::ControlPlaneUp { host });
+            }
+            Event::ControlPlaneUp { host } => {
+                self.hosts[host.index()].control_plane -= 1;
+                self.update_reporter(host);
+                self.schedule_next_control_plane_failure(host);
+            }
             Event::BmcRestored { host } => self.hosts[host.index()].bmc_faults -= 1,
             Event::NodeCheck { host, epoch } => {
                 let hr = &mut self.hosts[host.index()];
@@ -1185,6 +1248,7 @@ impl<'m> Simulation<'m> {
             self.arm_crash_clock(h);
             self.schedule_next_trace_down(h);
             self.schedule_next_partition(h);
+            self.schedule_next_control_plane_failure(h);
         }
         for s in 0..self.model.failures.domains.len() {
             for d in 0..self.model.failures.domains[s].domains.len() {

@@ -33,6 +33,10 @@ pub enum StreamKind {
     PartitionDuration = 7,
     /// Whether a host crash also takes the BMC away, and for how long.
     BmcFault = 8,
+    /// Time until a host's nova-compute (or its AMQP link) next dies.
+    ControlPlaneUptime = 9,
+    /// How long it stays dead.
+    ControlPlaneDuration = 10,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer, so distinct keys give distinct seeds.

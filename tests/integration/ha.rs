@@ -307,3 +307,57 @@ fn the_policy_adapter_answers_recorded_observations_like_the_simulator() {
     );
     insta::assert_snapshot!("masakari_commands", out);
 }
+
+/// nova-compute on host 1 dies for an hour from T − 10 min while host 0 crashes at T: host 1's
+/// VMs keep running and nobody fails it over, but the service group shows it down, so none of
+/// host 0's evacuated VMs may land there.
+#[test]
+fn a_dead_nova_compute_keeps_its_vms_but_takes_no_evacuations() {
+    let dir = scratch("ha_control_plane");
+    std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+    let path = dir.join("s.toml");
+    let text = scenario("instance-ha", "").replace(
+        "[nova]\n",
+        "[failures.control_plane]\ntime_between = { dist = \"fixed\", value = \"50m\" }\n\
+         duration = { dist = \"fixed\", value = \"1h\" }\nhosts = [\"z-fd1-r1-h02\"]\n[nova]\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (out, steps) = hasim::runner::run_recorded(&model, 0).unwrap();
+    let targets: Vec<u32> = steps
+        .iter()
+        .filter_map(|s| match &s.observation {
+            hasim::policy::api::Observation::EvacuateResult {
+                ok: true,
+                host: Some(h),
+                ..
+            } => Some(*h),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(targets.len(), 4);
+    assert!(
+        !targets.contains(&1),
+        "evacuated onto a host whose nova-compute is down: {targets:?}"
+    );
+    assert_eq!(out.ha.false_failovers, 0);
+    // Control: with nova-compute healthy, host 1 (lowest id among the emptiest) takes some.
+    std::fs::write(&path, scenario("instance-ha", "")).unwrap();
+    let healthy = load(&path, &[]).unwrap();
+    let (_, steps) = hasim::runner::run_recorded(&healthy, 0).unwrap();
+    assert!(steps.iter().any(|s| matches!(
+        s.observation,
+        hasim::policy::api::Observation::EvacuateResult {
+            ok: true,
+            host: Some(1),
+            ..
+        }
+    )));
+    // Host 1's own VMs never stopped.
+    for v in (0..model.vms.len()).filter(|v| model.placement[*v] == HostId(1)) {
+        assert_eq!(
+            out.vm_time_us[v][VmState::Running as usize],
+            20 * 3_600_000_000
+        );
+    }
+}
