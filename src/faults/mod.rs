@@ -53,6 +53,15 @@ pub struct ControlPlaneFailures {
     pub hosts: Option<Vec<HostId>>,
 }
 
+/// Guest crashes: each running VM crashes after a draw of `time_between` (its clock restarts
+/// whenever it starts running). What happens next depends on who restarts it: the PCA
+/// hypervisor (up to 5 times), Masakari's instance-failure flow (HA_Enabled servers), or
+/// nobody — Nova destroys a crashed guest and leaves it SHUTOFF until its host reboots.
+#[derive(Clone, Debug)]
+pub struct GuestFailures {
+    pub time_between: DurationDist,
+}
+
 /// An unreachable BMC: with `probability`, a host failure (crash or trace interval) also leaves
 /// its BMC unreachable for a `duration` from the failure (IPMI fencing and power checks fail).
 #[derive(Clone, Debug)]
@@ -66,6 +75,7 @@ pub struct FailureModel {
     pub host: Option<HostFailures>,
     pub partition: Option<PartitionFailures>,
     pub control_plane: Option<ControlPlaneFailures>,
+    pub guest: Option<GuestFailures>,
     pub bmc: Option<BmcFailures>,
     pub domains: Vec<DomainFailures>,
     /// One entry per host when a trace is replayed, `None` for hosts without a trace node.

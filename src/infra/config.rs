@@ -119,12 +119,15 @@ impl PowerCheckConfig {
 pub struct PcaInfraConfig {
     /// A node disconnected or powered off for "about 5 minutes" is failed.
     pub fail_threshold: SimDuration,
+    /// Crashed instances: "the hypervisor attempts to restart them up to 5 times".
+    pub hypervisor_restart_attempts: u32,
 }
 
 impl Default for PcaInfraConfig {
     fn default() -> Self {
         PcaInfraConfig {
             fail_threshold: SimDuration::from_secs(300),
+            hypervisor_restart_attempts: 5,
         }
     }
 }

@@ -93,6 +93,9 @@ pub enum Observation {
     },
     /// The Oracle PCA appliance declared a compute node failed (its FAIL threshold passed).
     NodeFailed { host: u32 },
+    /// A guest stopped unexpectedly (libvirt lifecycle STOPPED_FAILED, as masakari-monitors'
+    /// instance monitor reports it).
+    InstanceFailed { vm: u32 },
     /// A timer the policy asked for fired.
     Timer { token: u64 },
 }
@@ -132,6 +135,10 @@ pub enum Command {
     Evacuate {
         vm: u32,
         placement: Placement,
+    },
+    /// Start a stopped server on its host (`os-start`).
+    StartServer {
+        vm: u32,
     },
     /// Ask for an `Observation::Timer` after `after_us` microseconds.
     SetTimer {

@@ -9,7 +9,8 @@
 //! `host_failure_recovery_threads` (3) at a time, each confirmed within
 //! `wait_period_after_evacuation` (90 s). Any failure puts the notification in ERROR; it is
 //! re-run after `process_unfinished_notifications_interval` (120 s) and becomes FAILED if the
-//! re-run fails too. The host stays `on_maintenance` until an operator clears it.
+//! re-run fails too. The host stays `on_maintenance` until an operator clears it. A crashed
+//! HA_Enabled guest is stopped and started again on its host (instance-failure flow).
 
 use super::api::{Command, Inventory, Observation, Placement, Policy, PowerState, VmView};
 use serde::{Deserialize, Serialize};
@@ -398,6 +399,13 @@ impl Policy for Masakari {
             }
             Observation::EvacuateResult { vm, ok, .. } => {
                 self.evacuation_done(inv, *vm, *ok, None, &mut out)
+            }
+            // Instance-failure flow (§2.4): stop, start, confirm ACTIVE — on the same host, and
+            // only for HA_Enabled servers (`process_all_instances` = False).
+            Observation::InstanceFailed { vm } => {
+                if inv.vm(*vm).ha_enabled {
+                    out.push(Command::StartServer { vm: *vm });
+                }
             }
             Observation::Fenced { .. } | Observation::NodeFailed { .. } => {}
         }

@@ -9,7 +9,7 @@ use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
 use crate::faults::trace::{map_in_order, read_fta};
 use crate::faults::{
-    BmcFailures, ControlPlaneFailures, DomainFailures, FailureModel, HostFailures,
+    BmcFailures, ControlPlaneFailures, DomainFailures, FailureModel, GuestFailures, HostFailures,
     PartitionFailures,
 };
 use crate::infra::config::{InfraConfig, StonithAction};
@@ -829,6 +829,20 @@ fn read_failures(
         }
         None => None,
     };
+    let guest = match t.opt_table("guest", d) {
+        Some(mut g) => {
+            let tb = g.dist("time_between", ctx, d);
+            g.finish(d);
+            match tb {
+                Some(time_between) => Some(GuestFailures { time_between }),
+                None => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let control_plane = match t.opt_table("control_plane", d) {
         Some(mut p) => {
             let tb = p.dist("time_between", ctx, d);
@@ -892,6 +906,7 @@ fn read_failures(
         host,
         partition,
         control_plane,
+        guest,
         bmc,
         domains,
         trace,
@@ -1109,6 +1124,13 @@ fn read_policy_tables(
     let mut pca = PcaConfig::default();
     if let Some(mut t) = tables.pca {
         ok &= set_duration(&mut t, "fail_threshold", &mut infra.pca.fail_threshold, d);
+        ok &= set_count(
+            &mut t,
+            "hypervisor_restart_attempts",
+            0,
+            &mut infra.pca.hypervisor_restart_attempts,
+            d,
+        );
         ok &= set_bool(
             &mut t,
             "strict_fault_domain",

@@ -65,6 +65,16 @@ enum Event {
     TraceUp {
         host: HostId,
     },
+    /// The earliest guest crash due on a host (valid only for its `guest_epoch`).
+    GuestCrash {
+        host: HostId,
+        epoch: u32,
+    },
+    /// A crashed guest finished starting again on its host.
+    GuestRestarted {
+        vm: VmId,
+        host_gen: u32,
+    },
     ControlPlaneDown {
         host: HostId,
     },
@@ -137,6 +147,8 @@ struct HostRt {
     partitions: u16,
     /// nova-compute (or its AMQP link) dead while the host runs.
     control_plane: u16,
+    /// Generation of the host's pending guest-crash event.
+    guest_epoch: u32,
     bmc_faults: u16,
     /// Powered off by stonith (`off` action) until what took it down is over.
     fenced: bool,
@@ -186,6 +198,12 @@ struct VmRt {
     no_capacity: bool,
     /// A copy still running on a host it was evacuated from.
     stale: Option<HostId>,
+    /// The guest crashed and nobody has started it again.
+    crashed: bool,
+    /// Hypervisor restarts since the VM last started with its host or a rebuild.
+    restarts: u32,
+    /// When the running guest will crash, if guest failures are modelled.
+    crash_at: Option<SimTime>,
 }
 
 /// HA counters of one replication.
@@ -257,6 +275,9 @@ pub struct Simulation<'m> {
     repair_rng: Vec<StreamRng>,
     partition_rng: Vec<(StreamRng, StreamRng)>,
     control_plane_rng: Vec<(StreamRng, StreamRng)>,
+    guest_rng: Vec<StreamRng>,
+    /// Due guest crashes of each host's running VMs; only the earliest is a pending event.
+    guest_clocks: Vec<std::collections::BTreeSet<(SimTime, VmId)>>,
     bmc_rng: Vec<StreamRng>,
     domain_rng: Vec<Vec<(StreamRng, StreamRng)>>,
     trace_next: Vec<usize>,
@@ -326,6 +347,7 @@ impl<'m> Simulation<'m> {
                     power_lost: 0,
                     partitions: 0,
                     control_plane: 0,
+                    guest_epoch: 0,
                     bmc_faults: 0,
                     fenced: false,
                     up: true,
@@ -351,6 +373,9 @@ impl<'m> Simulation<'m> {
                 task: None,
                 no_capacity: false,
                 stale: None,
+                crashed: false,
+                restarts: 0,
+                crash_at: None,
             })
             .collect();
         let mut usage = host_capacities(&model.topology, &model.allocation);
@@ -392,6 +417,14 @@ impl<'m> Simulation<'m> {
                 ))
                 .collect(),
             bmc_rng: per_host(StreamKind::BmcFault, f.bmc.is_some()),
+            guest_rng: if f.guest.is_some() {
+                (0..model.vms.len())
+                    .map(|v| stream(seed, replication, StreamKind::GuestUptime, v as u64))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            guest_clocks: vec![std::collections::BTreeSet::new(); n_hosts],
             domain_rng,
             trace_next: vec![0; n_hosts],
             ledger: VmLedger::new(model.vms.len()),
@@ -485,6 +518,82 @@ impl<'m> Simulation<'m> {
         }
     }
 
+    /// Starts a running guest's crash clock (a renewal at every start).
+    fn arm_guest(&mut self, v: VmId) {
+        let Some(g) = &self.model.failures.guest else {
+            return;
+        };
+        self.disarm_guest(v);
+        let at = self.now + g.time_between.sample(&mut self.guest_rng[v.index()]);
+        let h = self.vms[v.index()].host;
+        self.vms[v.index()].crash_at = Some(at);
+        let earliest = self.guest_clocks[h.index()].first().map(|e| e.0);
+        self.guest_clocks[h.index()].insert((at, v));
+        if earliest.is_none_or(|e| at < e) {
+            self.schedule_guest_event(h);
+        }
+    }
+
+    /// Stops a guest's crash clock (it stopped running, crashed or moved). A pending event for
+    /// it finds nothing due and re-arms for the next one.
+    fn disarm_guest(&mut self, v: VmId) {
+        if let Some(at) = self.vms[v.index()].crash_at.take() {
+            let h = self.vms[v.index()].host;
+            self.guest_clocks[h.index()].remove(&(at, v));
+        }
+    }
+
+    fn schedule_guest_event(&mut self, h: HostId) {
+        let hr = &mut self.hosts[h.index()];
+        hr.guest_epoch = hr.guest_epoch.wrapping_add(1);
+        let epoch = hr.guest_epoch;
+        if let Some(&(at, _)) = self.guest_clocks[h.index()].first() {
+            if at < self.horizon {
+                self.queue
+                    .push(at.max(self.now), Event::GuestCrash { host: h, epoch });
+            }
+        }
+    }
+
+    /// A guest starts running on its (up) host.
+    fn guest_started(&mut self, v: VmId) {
+        let vm = &mut self.vms[v.index()];
+        vm.booted = true;
+        vm.crashed = false;
+        self.arm_guest(v);
+        self.refresh_vm(v);
+    }
+
+    fn guest_crashed(&mut self, v: VmId) {
+        let vm = &mut self.vms[v.index()];
+        vm.crash_at = None;
+        vm.booted = false;
+        vm.crashed = true;
+        let pca = matches!(self.model.policy, crate::policy::PolicyConfig::Pca(_));
+        let restart = pca && vm.restarts < self.model.infra.pca.hypervisor_restart_attempts;
+        if restart {
+            // The PCA hypervisor restarts crashed instances itself, up to 5 times.
+            vm.restarts += 1;
+        }
+        self.refresh_vm(v);
+        if restart {
+            self.start_guest(v);
+        } else {
+            self.observe(Observation::InstanceFailed { vm: v.0 });
+        }
+    }
+
+    /// Boots a crashed guest on its host (`os-start` or a hypervisor restart).
+    fn start_guest(&mut self, v: VmId) {
+        let vm = &self.vms[v.index()];
+        let hr = &self.hosts[vm.host.index()];
+        if vm.crashed && vm.task.is_none() && hr.up {
+            let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
+            let host_gen = hr.gen;
+            self.schedule(boot, Event::GuestRestarted { vm: v, host_gen });
+        }
+    }
+
     /// Starts or stops the heartbeat of a host to match its state.
     fn update_reporter(&mut self, h: HostId) {
         let hr = &mut self.hosts[h.index()];
@@ -572,8 +681,11 @@ impl<'m> Simulation<'m> {
         }
         for i in 0..self.residents[h.index()].len() {
             let v = self.residents[h.index()][i];
-            self.vms[v.index()].booted = false;
+            let vm = &mut self.vms[v.index()];
+            vm.booted = false;
+            vm.crash_at = None;
         }
+        self.guest_clocks[h.index()].clear();
         if was_reachable {
             self.became_unreachable(h);
         }
@@ -592,7 +704,11 @@ impl<'m> Simulation<'m> {
         let gen = self.hosts[h.index()].gen;
         let mut workloads: Vec<WorkloadId> = Vec::new();
         for &v in &self.residents[h.index()] {
-            if self.vms[v.index()].task.is_none() {
+            let vm = &mut self.vms[v.index()];
+            if vm.task.is_none() {
+                // Every guest of the host starts with it, crashed ones included.
+                vm.crashed = false;
+                vm.restarts = 0;
                 workloads.push(self.model.vms[v.index()].workload);
             }
         }
@@ -739,6 +855,8 @@ impl<'m> Simulation<'m> {
             if hr.partitions == 0 {
                 return VmState::Running;
             }
+        } else if hr.up && vm.crashed {
+            return VmState::GuestCrash;
         } else if hr.up {
             return VmState::Recovery;
         }
@@ -878,6 +996,9 @@ impl<'m> Simulation<'m> {
             // Not on shared storage and image-backed: rebuilt from the image, local data lost.
             self.ha.data_loss_events += 1;
         }
+        self.disarm_guest(v);
+        self.vms[v.index()].crashed = false;
+        self.vms[v.index()].restarts = 0;
         self.move_resident(v, source, target);
         self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
         let seq = self.evacuation_seq;
@@ -902,14 +1023,13 @@ impl<'m> Simulation<'m> {
         let target = self.vms[v.index()].host;
         let hr = &self.hosts[target.index()];
         if hr.up && hr.gen == target_gen {
-            self.vms[v.index()].booted = true;
             if let Some(old) = self.vms[v.index()].stale {
                 if self.hosts[old.index()].up {
                     // Two running copies of one server.
                     self.ha.split_brain_events += 1;
                 }
             }
-            self.refresh_vm(v);
+            self.guest_started(v);
             self.observe(Observation::EvacuateResult {
                 vm: v.0,
                 ok: true,
@@ -992,6 +1112,9 @@ impl<'m> Simulation<'m> {
                     });
                 }
             }
+            Command::StartServer { vm } if (vm as usize) < self.vms.len() => {
+                self.start_guest(VmId(vm))
+            }
             Command::SetTimer { token, after_us } => {
                 self.schedule(SimDuration(after_us), Event::PolicyTimer { token })
             }
@@ -1037,10 +1160,12 @@ impl<'m> Simulation<'m> {
                 }
                 for i in 0..self.residents[host.index()].len() {
                     let v = self.residents[host.index()][i];
-                    let vm = &mut self.vms[v.index()];
-                    if vm.task.is_none() && self.model.vms[v.index()].workload == workload {
-                        vm.booted = true;
-                        self.refresh_vm(v);
+                    let vm = &self.vms[v.index()];
+                    if vm.task.is_none()
+                        && !vm.booted
+                        && self.model.vms[v.index()].workload == workload
+                    {
+                        self.guest_started(v);
                     }
                 }
             }
@@ -1100,6 +1225,30 @@ impl<'m> Simulation<'m> {
             Event::PartitionEnd { host } => {
                 self.partition_end(host);
                 self.schedule_next_partition(host);
+            }
+            Event::GuestCrash { host, epoch } => {
+                if self.hosts[host.index()].guest_epoch != epoch {
+                    return;
+                }
+                while let Some(&(at, v)) = self.guest_clocks[host.index()].first() {
+                    if at > self.now {
+                        break;
+                    }
+                    self.guest_clocks[host.index()].remove(&(at, v));
+                    self.guest_crashed(v);
+                }
+                self.schedule_guest_event(host);
+            }
+            Event::GuestRestarted { vm, host_gen } => {
+                let h = self.vms[vm.index()].host;
+                let hr = &self.hosts[h.index()];
+                if hr.up
+                    && hr.gen == host_gen
+                    && self.vms[vm.index()].crashed
+                    && self.vms[vm.index()].task.is_none()
+                {
+                    self.guest_started(vm);
+                }
             }
             Event::ControlPlaneDown { host } => {
                 self.hosts[host.index()].control_plane += 1;
@@ -1254,6 +1403,9 @@ impl<'m> Simulation<'m> {
             for d in 0..self.model.failures.domains[s].domains.len() {
                 self.schedule_next_domain_outage(s, d);
             }
+        }
+        for v in 0..self.vms.len() {
+            self.arm_guest(VmId(v as u32));
         }
         while let Some((t, e)) = self.queue.pop() {
             if t < self.now {

@@ -37,6 +37,8 @@ pub enum StreamKind {
     ControlPlaneUptime = 9,
     /// How long it stays dead.
     ControlPlaneDuration = 10,
+    /// Time until a running guest's next crash (entity = VM).
+    GuestUptime = 11,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer, so distinct keys give distinct seeds.

@@ -361,3 +361,74 @@ fn a_dead_nova_compute_keeps_its_vms_but_takes_no_evacuations() {
         );
     }
 }
+
+/// A fleet whose guests crash every 100 h of running (fixed), horizon 250 h, no host failures.
+fn guest_run(policy: &str, workload_extra: &str) -> hasim::sim::engine::ReplicationOutput {
+    let dir = scratch(&format!("ha_guest_{policy}_{}", workload_extra.len()));
+    let text = scenario(policy, "")
+        .replace(
+            "[failures.trace]\nfile = \"one_crash.tab\"\nformat = \"fta\"",
+            "[failures.guest]\ntime_between = { dist = \"fixed\", value = \"100h\" }",
+        )
+        .replace("horizon = \"20h\"", "horizon = \"250h\"")
+        .replace(
+            "boot_time = \"45s\"",
+            &format!("boot_time = \"45s\"\n{workload_extra}"),
+        );
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&model, 0).unwrap()
+}
+
+/// Guest crashes and who restarts them. Each guest crashes 100 h after it starts running:
+/// - pca: the hypervisor restarts it (45 s boot): crashes at 100 h and 200 h 0 m 45 s, so
+///   2 × 45 s of guest_crash downtime per VM;
+/// - masakari: the instance-failure flow stops and starts HA_Enabled servers: the same;
+/// - masakari with `ha = false`: not HA_Enabled, so it stays SHUTOFF from 100 h to the end;
+/// - none: nobody restarts it; SHUTOFF from 100 h on.
+#[test]
+fn guest_crashes_are_restarted_only_by_whoever_owns_them() {
+    let per_vm = |out: &hasim::sim::engine::ReplicationOutput| {
+        out.vm_time_us
+            .iter()
+            .map(|t| t[VmState::GuestCrash as usize] / 1_000_000)
+            .collect::<Vec<u64>>()
+    };
+    for policy in ["pca", "masakari"] {
+        let out = guest_run(policy, "");
+        assert!(
+            per_vm(&out).iter().all(|s| *s == 90),
+            "{policy}: {:?}",
+            per_vm(&out)
+        );
+    }
+    let out = guest_run("masakari", "ha = false");
+    assert!(
+        per_vm(&out).iter().all(|s| *s == 150 * 3600),
+        "{:?}",
+        per_vm(&out)
+    );
+    let out = guest_run("none", "");
+    assert!(per_vm(&out).iter().all(|s| *s == 150 * 3600));
+}
+
+/// The PCA hypervisor gives up after 5 restarts. Crashing every hour of running over 10 h:
+/// crash k at k h + (k − 1)·45 s; the sixth (6 h 3 m 45 s) stays down to the end:
+/// 5 × 45 s + (36 000 − 21 825) s = 14 400 s of guest_crash per VM.
+#[test]
+fn the_pca_hypervisor_restarts_a_guest_five_times() {
+    let dir = scratch("ha_guest_pca_limit");
+    let text = scenario("pca", "")
+        .replace(
+            "[failures.trace]\nfile = \"one_crash.tab\"\nformat = \"fta\"",
+            "[failures.guest]\ntime_between = { dist = \"fixed\", value = \"1h\" }",
+        )
+        .replace("horizon = \"20h\"", "horizon = \"10h\"");
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = run_replication(&load(&path, &[]).unwrap(), 0).unwrap();
+    for t in &out.vm_time_us {
+        assert_eq!(t[VmState::GuestCrash as usize] / 1_000_000, 14_400);
+    }
+}
