@@ -93,6 +93,13 @@ pub enum Observation {
     },
     /// The Oracle PCA appliance declared a compute node failed (its FAIL threshold passed).
     NodeFailed { host: u32 },
+    /// A cold migration finished: the server is active on `host`, or failed with `reason`.
+    MigrateResult {
+        vm: u32,
+        ok: bool,
+        host: Option<u32>,
+        reason: Option<String>,
+    },
     /// A guest stopped unexpectedly (libvirt lifecycle STOPPED_FAILED, as masakari-monitors'
     /// instance monitor reports it).
     InstanceFailed { vm: u32 },
@@ -133,6 +140,12 @@ pub enum Command {
     },
     /// Nova evacuate (rebuild elsewhere); answered by `Observation::EvacuateResult`.
     Evacuate {
+        vm: u32,
+        placement: Placement,
+    },
+    /// Cold-migrate a running server (stop, start on another host); answered by
+    /// `Observation::MigrateResult`. PCA calls this a reboot migration.
+    Migrate {
         vm: u32,
         placement: Placement,
     },

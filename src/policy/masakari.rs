@@ -407,7 +407,9 @@ impl Policy for Masakari {
                     out.push(Command::StartServer { vm: *vm });
                 }
             }
-            Observation::Fenced { .. } | Observation::NodeFailed { .. } => {}
+            Observation::Fenced { .. }
+            | Observation::NodeFailed { .. }
+            | Observation::MigrateResult { .. } => {}
         }
         out
     }

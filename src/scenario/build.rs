@@ -1137,6 +1137,12 @@ fn read_policy_tables(
             &mut pca.strict_fault_domain,
             d,
         );
+        ok &= set_bool(
+            &mut t,
+            "auto_resolve_displaced",
+            &mut pca.auto_resolve_displaced,
+            d,
+        );
         t.finish(d);
     }
     let policy = name.map(|name| match name {

@@ -192,8 +192,9 @@ struct VmRt {
     host: HostId,
     /// Running on `host` (booted) — it may still be unreachable if the host is partitioned.
     booted: bool,
-    /// An evacuation in flight: (sequence, target host generation).
-    task: Option<(u32, u32)>,
+    /// A move in flight: (sequence, target host generation, cold migration rather than
+    /// evacuation).
+    task: Option<(u32, u32, bool)>,
     /// The last evacuation found no valid host.
     no_capacity: bool,
     /// A copy still running on a host it was evacuated from.
@@ -786,10 +787,15 @@ impl<'m> Simulation<'m> {
         hr.epoch = hr.epoch.wrapping_add(1);
         hr.incident = Incident::None;
         hr.false_failover_counted = false;
-        let epoch = hr.epoch;
-        if self.model.policy.uses_pacemaker() && !hr.node_online {
+        let (epoch, offline) = (hr.epoch, !hr.node_online);
+        if self.model.policy.uses_pacemaker() && offline {
             let after = self.next_tick(h, self.model.infra.pacemaker.reconnect_interval);
             self.schedule(after, Event::NodeRejoin { host: h, epoch });
+        }
+        if matches!(self.model.policy, crate::policy::PolicyConfig::Pca(_)) && offline {
+            // The appliance sees a failed node reconnect at once.
+            self.hosts[h.index()].node_online = true;
+            self.observe(Observation::NodeOnline { host: h.0 });
         }
     }
 
@@ -1003,7 +1009,7 @@ impl<'m> Simulation<'m> {
         self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
         let seq = self.evacuation_seq;
         let vm = &mut self.vms[v.index()];
-        vm.task = Some((seq, self.hosts[target.index()].gen));
+        vm.task = Some((seq, self.hosts[target.index()].gen, false));
         vm.booted = false;
         vm.no_capacity = false;
         self.ha.evacuations += 1;
@@ -1012,8 +1018,38 @@ impl<'m> Simulation<'m> {
         Ok(())
     }
 
+    /// Cold migration (PCA reboot migration): stop the running server, start it on a host the
+    /// scheduler picks; its allocation moves with it.
+    fn migrate(&mut self, v: VmId, placement: &Placement) -> Result<(), &'static str> {
+        if v.index() >= self.vms.len() {
+            return Err("InstanceNotFound");
+        }
+        let vm = &self.vms[v.index()];
+        let source = vm.host;
+        if vm.task.is_some() || !vm.booted || !self.hosts[source.index()].reachable() {
+            return Err("InstanceInvalidState");
+        }
+        let Some(target) = self.pick_target(v, source, placement) else {
+            return Err("NoValidHost");
+        };
+        let claim = claim_of(self.model, v);
+        self.usage[target.index()].add(&claim);
+        self.usage[source.index()].remove(&claim);
+        self.disarm_guest(v);
+        self.move_resident(v, source, target);
+        self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
+        let seq = self.evacuation_seq;
+        let vm = &mut self.vms[v.index()];
+        vm.task = Some((seq, self.hosts[target.index()].gen, true));
+        vm.booted = false;
+        let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
+        self.schedule(boot, Event::RebuildDone { vm: v, seq });
+        self.refresh_vm(v);
+        Ok(())
+    }
+
     fn rebuild_done(&mut self, v: VmId, seq: u32) {
-        let Some((s, target_gen)) = self.vms[v.index()].task else {
+        let Some((s, target_gen, migration)) = self.vms[v.index()].task else {
             return;
         };
         if s != seq {
@@ -1030,21 +1066,41 @@ impl<'m> Simulation<'m> {
                 }
             }
             self.guest_started(v);
-            self.observe(Observation::EvacuateResult {
-                vm: v.0,
-                ok: true,
-                host: Some(target.0),
-                reason: None,
+            let (vm, host) = (v.0, Some(target.0));
+            self.observe(if migration {
+                Observation::MigrateResult {
+                    vm,
+                    ok: true,
+                    host,
+                    reason: None,
+                }
+            } else {
+                Observation::EvacuateResult {
+                    vm,
+                    ok: true,
+                    host,
+                    reason: None,
+                }
             });
         } else {
-            self.ha.evacuation_failures += 1;
             self.refresh_vm(v);
-            self.observe(Observation::EvacuateResult {
-                vm: v.0,
-                ok: false,
-                host: None,
-                reason: Some("RebuildFailed".into()),
-            });
+            let (vm, reason) = (v.0, Some("RebuildFailed".to_string()));
+            if migration {
+                self.observe(Observation::MigrateResult {
+                    vm,
+                    ok: false,
+                    host: None,
+                    reason,
+                });
+            } else {
+                self.ha.evacuation_failures += 1;
+                self.observe(Observation::EvacuateResult {
+                    vm,
+                    ok: false,
+                    host: None,
+                    reason,
+                });
+            }
         }
     }
 
@@ -1105,6 +1161,16 @@ impl<'m> Simulation<'m> {
                 if let Err(reason) = self.evacuate(VmId(vm), &placement) {
                     self.ha.evacuation_failures += 1;
                     self.observations.push_back(Observation::EvacuateResult {
+                        vm,
+                        ok: false,
+                        host: None,
+                        reason: Some(reason.to_string()),
+                    });
+                }
+            }
+            Command::Migrate { vm, placement } => {
+                if let Err(reason) = self.migrate(VmId(vm), &placement) {
+                    self.observations.push_back(Observation::MigrateResult {
                         vm,
                         ok: false,
                         host: None,
@@ -1305,6 +1371,7 @@ impl<'m> Simulation<'m> {
                     return;
                 }
                 hr.incident = Incident::Recovering;
+                hr.node_online = false;
                 self.refresh_host(host);
                 self.observe(Observation::NodeFailed { host: host.0 });
             }

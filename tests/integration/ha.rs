@@ -432,3 +432,65 @@ fn the_pca_hypervisor_restarts_a_guest_five_times() {
         assert_eq!(t[VmState::GuestCrash as usize] / 1_000_000, 14_400);
     }
 }
+
+/// PCA's preferred fault domain and auto-resolve. Hosts hold 4 VMs each (20 GiB, 4 GiB
+/// flavor, 512 MiB reserved); 12 VMs fill 3 per host. Host 0 (fault domain 0) crashes: one of
+/// its VMs fits on host 1 in the same fault domain, two are displaced to fault domain 1. When
+/// host 0 returns, auto-resolve reboot-migrates exactly those two home.
+#[test]
+fn pca_restarts_in_the_preferred_fault_domain_and_resolves_displaced_instances() {
+    let run = |auto: bool| {
+        let dir = scratch(&format!("ha_pca_resolve_{auto}"));
+        std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+        let text = scenario("pca", &format!("[pca]\nauto_resolve_displaced = {auto}"))
+            .replace("ram_gib = 128", "ram_gib = 20")
+            .replace("count = 16", "count = 12");
+        let path = dir.join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        hasim::runner::run_recorded(&model, 0).unwrap().1
+    };
+    use hasim::policy::api::Observation as O;
+    let evacuated_to = |steps: &[hasim::sim::engine::RecordedStep]| {
+        let mut hosts: Vec<u32> = steps
+            .iter()
+            .filter_map(|s| match s.observation {
+                O::EvacuateResult {
+                    ok: true,
+                    host: Some(h),
+                    ..
+                } => Some(h),
+                _ => None,
+            })
+            .collect();
+        hosts.sort();
+        hosts
+    };
+    let migrated_to = |steps: &[hasim::sim::engine::RecordedStep]| {
+        steps
+            .iter()
+            .filter_map(|s| match s.observation {
+                O::MigrateResult {
+                    ok: true,
+                    host: Some(h),
+                    ..
+                } => Some(h),
+                _ => None,
+            })
+            .collect::<Vec<u32>>()
+    };
+    let steps = run(true);
+    assert_eq!(
+        evacuated_to(&steps),
+        vec![1, 2, 3],
+        "one stays in fault domain 0, two are displaced"
+    );
+    assert_eq!(
+        migrated_to(&steps),
+        vec![0, 0],
+        "both displaced instances return home"
+    );
+    let steps = run(false);
+    assert_eq!(evacuated_to(&steps), vec![1, 2, 3]);
+    assert!(migrated_to(&steps).is_empty());
+}
