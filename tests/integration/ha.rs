@@ -494,3 +494,118 @@ fn pca_restarts_in_the_preferred_fault_domain_and_resolves_displaced_instances()
     assert_eq!(evacuated_to(&steps), vec![1, 2, 3]);
     assert!(migrated_to(&steps).is_empty());
 }
+
+/// A small DSL for the one-crash timelines: `Crash::under("masakari").run()` crashes host 0 at
+/// T = 3600 s for 2 h and records what the policy saw and did.
+struct Crash {
+    policy: &'static str,
+}
+
+struct CrashRun {
+    steps: Vec<hasim::sim::engine::RecordedStep>,
+}
+
+impl Crash {
+    fn under(policy: &'static str) -> Self {
+        Crash { policy }
+    }
+
+    fn run(self) -> CrashRun {
+        let dir = scratch(&format!("ha_dsl_{}", self.policy));
+        std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+        let path = dir.join("s.toml");
+        std::fs::write(&path, scenario(self.policy, "")).unwrap();
+        let model = load(&path, &[]).unwrap();
+        CrashRun {
+            steps: hasim::runner::run_recorded(&model, 0).unwrap().1,
+        }
+    }
+}
+
+impl CrashRun {
+    const T_US: u64 = 3_600_000_000;
+
+    /// Seconds after the crash at which each evacuation was issued, in order.
+    fn evacuations_issued_at_s(&self) -> Vec<u64> {
+        self.steps
+            .iter()
+            .flat_map(|s| {
+                s.commands
+                    .iter()
+                    .filter(|c| matches!(c, hasim::policy::api::Command::Evacuate { .. }))
+                    .map(move |_| (s.now_us - Self::T_US) / 1_000_000)
+            })
+            .collect()
+    }
+
+    /// Seconds after the crash at which the first observation of `kind` arrived.
+    fn first_s(&self, kind: fn(&hasim::policy::api::Observation) -> bool) -> Option<u64> {
+        self.steps
+            .iter()
+            .find(|s| kind(&s.observation))
+            .map(|s| (s.now_us - Self::T_US) / 1_000_000)
+    }
+}
+
+#[test]
+fn evacuations_start_when_the_production_defaults_say() {
+    use hasim::policy::api::Observation as O;
+    let m = Crash::under("masakari").run();
+    assert_eq!(
+        m.first_s(|o| matches!(o, O::NodeOffline { .. })),
+        Some(20),
+        "Pacemaker monitor"
+    );
+    assert_eq!(
+        m.first_s(|o| matches!(o, O::Fenced { ok: true, .. })),
+        Some(23),
+        "IPMI fence"
+    );
+    assert_eq!(
+        m.first_s(|o| matches!(o, O::PowerStatus { .. })),
+        Some(61),
+        "60 s poll + 1 s IPMI"
+    );
+    assert_eq!(
+        m.evacuations_issued_at_s(),
+        vec![241, 241, 241, 286],
+        "disable + 180 s, 3 threads"
+    );
+    assert_eq!(
+        m.first_s(|o| matches!(o, O::EvacuateResult { ok: true, .. })),
+        Some(286),
+        "first VM running"
+    );
+
+    let i = Crash::under("instance-ha").run();
+    assert_eq!(
+        i.first_s(|o| matches!(o, O::Fenced { ok: true, .. })),
+        Some(23)
+    );
+    assert_eq!(
+        i.evacuations_issued_at_s(),
+        vec![30, 30, 30, 30],
+        "next 10 s NovaEvacuate monitor"
+    );
+    assert_eq!(
+        i.first_s(|o| matches!(o, O::EvacuateResult { ok: true, .. })),
+        Some(75)
+    );
+
+    let p = Crash::under("pca").run();
+    assert_eq!(
+        p.first_s(|o| matches!(o, O::NodeFailed { .. })),
+        Some(300),
+        "5-minute FAIL threshold"
+    );
+    assert_eq!(p.evacuations_issued_at_s(), vec![300, 300, 300, 300]);
+    assert_eq!(
+        p.first_s(|o| matches!(o, O::EvacuateResult { ok: true, .. })),
+        Some(345)
+    );
+
+    assert!(Crash::under("none")
+        .run()
+        .evacuations_issued_at_s()
+        .is_empty());
+}
