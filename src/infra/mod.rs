@@ -3,5 +3,6 @@
 //! production default with its source in a doc comment.
 
 pub mod config;
+pub mod migration;
 pub mod scheduler;
 pub mod servicegroup;
