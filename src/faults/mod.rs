@@ -5,6 +5,7 @@
 //! the engine (`sim/`), the mechanisms (`infra/`) and the policy.
 
 pub mod dist;
+pub mod maintenance;
 pub mod trace;
 
 use crate::world::ids::HostId;

@@ -132,11 +132,34 @@ impl Default for PcaInfraConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct InfraConfig {
+    /// `[libvirt]` live-migration options.
+    pub libvirt: super::migration::LibvirtConfig,
+    /// `[nova] max_concurrent_live_migrations` = 1 outgoing per host (nova/conf/compute.py:704).
+    pub max_concurrent_live_migrations: u32,
+    /// `[qemu] switchover_time`: device state and announce after the final copy. The reference
+    /// only says "tens of ms" (production-ha.md §7.4), so the default is 0 (blackout = final
+    /// copy) and scenarios that want it set it explicitly.
+    pub switchover: SimDuration,
     pub nova: NovaServiceConfig,
     pub pacemaker: PacemakerConfig,
     pub ipmi: IpmiConfig,
     pub power_check: PowerCheckConfig,
     pub pca: PcaInfraConfig,
+}
+
+impl Default for InfraConfig {
+    fn default() -> Self {
+        InfraConfig {
+            libvirt: Default::default(),
+            max_concurrent_live_migrations: 1,
+            switchover: SimDuration::ZERO,
+            nova: Default::default(),
+            pacemaker: Default::default(),
+            ipmi: Default::default(),
+            power_check: Default::default(),
+            pca: Default::default(),
+        }
+    }
 }

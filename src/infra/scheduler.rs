@@ -352,6 +352,7 @@ mod tests {
             boot_time: SimDuration::ZERO,
             ha: true,
             tags: vec![],
+            maintenance: Default::default(),
         }
     }
 

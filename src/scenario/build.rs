@@ -7,6 +7,8 @@
 use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
+use crate::faults::dist::DurationDist;
+use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
 use crate::faults::trace::{map_in_order, read_fta};
 use crate::faults::{
     BmcFailures, ControlPlaneFailures, DomainFailures, FailureModel, GuestFailures, HostFailures,
@@ -73,6 +75,18 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         Some(t) => read_nova(t, &mut infra, d),
         None => Some(AllocationConfig::default()),
     };
+    let libvirt_ok = top
+        .opt_table("libvirt", d)
+        .map(|t| read_libvirt(t, &mut infra, d))
+        .unwrap_or(true);
+    let mut qemu_ok = true;
+    if let Some(mut q) = top.opt_table("qemu", d) {
+        let mut v = infra.switchover;
+        qemu_ok &= set_duration_allow_zero(&mut q, "switchover_time", &mut v, d);
+        infra.switchover = v;
+        q.finish(d);
+    }
+    let maintenance_tables = top.opt_table_array("maintenance", d);
     let pacemaker_ok = top
         .opt_table("pacemaker", d)
         .map(|t| read_pacemaker(t, &mut infra, d))
@@ -127,7 +141,15 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             ),
         }
     }
-    let (Some(policy), true, true) = (policy, pacemaker_ok, ipmi_ok) else {
+    let maintenance = read_maintenance(maintenance_tables, &topology, d);
+    let (Some(policy), true, true, true, true, Some(maintenance)) = (
+        policy,
+        pacemaker_ok,
+        ipmi_ok,
+        libvirt_ok,
+        qemu_ok,
+        maintenance,
+    ) else {
         return None;
     };
     if !d.is_empty() {
@@ -210,6 +232,7 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         allocation,
         infra,
         reserved_hosts,
+        maintenance,
         expectations: expectations?,
     })
 }
@@ -610,6 +633,7 @@ fn read_workloads(
             });
         let boot = t.duration("boot_time", true, d);
         let ha = t.opt_bool("ha", d).unwrap_or(true);
+        let maintenance = read_workload_maintenance(&mut t, d);
         let tags = t.opt_str_list("tags", d).unwrap_or_default();
         let group = match t.opt_table("server_group", d) {
             Some(mut g) => {
@@ -686,6 +710,7 @@ fn read_workloads(
             boot_time: boot,
             ha,
             tags: tags.into_iter().map(str::to_string).collect(),
+            maintenance,
         });
         origins.push(origin);
     }
@@ -710,6 +735,9 @@ fn read_nova(
     }
     if let Some(v) = t.opt_duration("service_down_time", false, d) {
         infra.nova.service_down_time = v;
+    }
+    if let Some(v) = t.opt_int("max_concurrent_live_migrations", 1, 1000, d) {
+        infra.max_concurrent_live_migrations = v as u32;
     }
     let def = AllocationConfig::default();
     let mut num = |t: &mut TableReader<'_>, key: &'static str, default: f64| {
@@ -928,6 +956,22 @@ fn set_duration(
 ) -> bool {
     let present = t.has(key);
     match t.opt_duration(key, false, d) {
+        Some(v) => {
+            *slot = v;
+            true
+        }
+        None => !present,
+    }
+}
+
+fn set_duration_allow_zero(
+    t: &mut TableReader<'_>,
+    key: &'static str,
+    slot: &mut SimDuration,
+    d: &mut Diagnostics,
+) -> bool {
+    let present = t.has(key);
+    match t.opt_duration(key, true, d) {
         Some(v) => {
             *slot = v;
             true
@@ -1175,4 +1219,289 @@ fn read_host_list(
             })
             .collect(),
     )
+}
+
+/// A rate distribution in MiB/s: a plain number (fixed) or `{ dist = "fixed" | "uniform" |
+/// "exponential" | "lognormal", ... }` with numbers. Stored as a `DurationDist` whose "seconds"
+/// are MiB/s, so sampling and validation are shared.
+fn read_rate_dist(
+    t: &mut TableReader<'_>,
+    key: &'static str,
+    d: &mut Diagnostics,
+) -> Option<DurationDist> {
+    let node = t.node(key)?;
+    let path = t.key_path(key);
+    let number = |n: &Node| match n.value {
+        Value::Int(i) => Some(i as f64),
+        Value::Float(f) => Some(f),
+        _ => None,
+    };
+    if let Some(x) = number(node) {
+        if !(x.is_finite() && x >= 0.0) {
+            d.push(
+                &node.origin,
+                &path,
+                format!("{x} must be a non-negative rate"),
+            );
+            return None;
+        }
+        return Some(DurationDist::Fixed {
+            value: SimDuration::from_secs_f64_round(x),
+        });
+    }
+    let mut r = TableReader::new(node, &path, d)?;
+    let kind = r.choice("dist", &["fixed", "uniform", "exponential", "lognormal"], d);
+    let dist = match kind {
+        Some("fixed") => r
+            .number_in("value", 0.0, 1e12, d)
+            .map(|v| DurationDist::Fixed {
+                value: SimDuration::from_secs_f64_round(v),
+            }),
+        Some("uniform") => {
+            let (lo, hi) = (
+                r.number_in("min", 0.0, 1e12, d),
+                r.number_in("max", 0.0, 1e12, d),
+            );
+            match (lo, hi) {
+                (Some(lo), Some(hi)) if lo <= hi => Some(DurationDist::Uniform {
+                    min_s: lo,
+                    max_s: hi,
+                }),
+                (Some(_), Some(_)) => {
+                    d.push(&r.origin, &r.key_path("min"), "min is greater than max");
+                    None
+                }
+                _ => None,
+            }
+        }
+        Some("exponential") => r
+            .positive_number("mean", d)
+            .map(|m| DurationDist::Exponential { mean_s: m }),
+        Some("lognormal") => {
+            let sigma = r.positive_number("sigma", d);
+            let median = r.positive_number("median", d);
+            match (median, sigma) {
+                (Some(m), Some(s)) => Some(DurationDist::LogNormal {
+                    mu: m.ln(),
+                    sigma: s,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if kind.is_some() {
+        r.finish(d);
+    } else {
+        r.skip_rest();
+    }
+    dist
+}
+
+/// A workload's maintenance keys (GCE `onHostMaintenance` semantics, live-migration inputs).
+fn read_workload_maintenance(t: &mut TableReader<'_>, d: &mut Diagnostics) -> WorkloadMaintenance {
+    let mut m = WorkloadMaintenance::default();
+    if let Some(v) = t.opt_choice("on_host_maintenance", &["migrate", "terminate"], d) {
+        m.migrate = v == "migrate";
+    }
+    if let Some(v) = t.opt_bool("automatic_restart", d) {
+        m.automatic_restart = v;
+    }
+    if let Some(v) = t.opt_duration("maintenance_notice", true, d) {
+        m.notice = v;
+    }
+    if let Some(v) = read_rate_dist(t, "dirty_rate_mib_s", d) {
+        m.dirty_rate_mib_s = v;
+    }
+    if let Some(v) = t.opt_int("wws_mib", 1, 1 << 40, d) {
+        m.wws_mib = Some(v as u64);
+    }
+    m
+}
+
+/// `[libvirt]`, `[qemu]` and Nova's migration concurrency.
+fn read_libvirt(mut t: TableReader<'_>, infra: &mut InfraConfig, d: &mut Diagnostics) -> bool {
+    let c = &mut infra.libvirt;
+    let mut ok = true;
+    let mut ms = |t: &mut TableReader<'_>,
+                  key: &'static str,
+                  slot: &mut u64,
+                  min: u64,
+                  d: &mut Diagnostics| {
+        let present = t.has(key);
+        match t.opt_duration(key, true, d) {
+            Some(v) if v.as_us() / 1000 >= min => *slot = v.as_us() / 1000,
+            Some(v) => {
+                d.push(
+                    &t.origin_of(key),
+                    &t.key_path(key),
+                    format!("{v} is below Nova's minimum of {min} ms"),
+                );
+                ok = false;
+            }
+            None => ok &= !present,
+        }
+    };
+    ms(
+        &mut t,
+        "live_migration_downtime",
+        &mut c.downtime_ms,
+        100,
+        d,
+    );
+    let mut ok2 = true;
+    let mut count = |t: &mut TableReader<'_>,
+                     key: &'static str,
+                     slot: &mut u64,
+                     min: i64,
+                     d: &mut Diagnostics| {
+        let present = t.has(key);
+        match t.opt_int(key, min, 1 << 40, d) {
+            Some(v) => *slot = v as u64,
+            None => ok2 &= !present,
+        }
+    };
+    count(
+        &mut t,
+        "live_migration_downtime_steps",
+        &mut c.downtime_steps,
+        3,
+        d,
+    );
+    count(
+        &mut t,
+        "live_migration_downtime_delay",
+        &mut c.downtime_delay_s,
+        3,
+        d,
+    );
+    count(
+        &mut t,
+        "live_migration_completion_timeout",
+        &mut c.completion_timeout_s,
+        0,
+        d,
+    );
+    count(
+        &mut t,
+        "live_migration_bandwidth",
+        &mut c.bandwidth_mib_s,
+        0,
+        d,
+    );
+    let mut ok3 = set_bool(
+        &mut t,
+        "live_migration_permit_post_copy",
+        &mut c.permit_post_copy,
+        d,
+    );
+    ok3 &= set_bool(
+        &mut t,
+        "live_migration_permit_auto_converge",
+        &mut c.permit_auto_converge,
+        d,
+    );
+    let present = t.has("live_migration_timeout_action");
+    match t.opt_choice(
+        "live_migration_timeout_action",
+        &["abort", "force_complete"],
+        d,
+    ) {
+        Some("force_complete") => {
+            c.timeout_action = crate::infra::migration::TimeoutAction::ForceComplete
+        }
+        Some(_) => c.timeout_action = crate::infra::migration::TimeoutAction::Abort,
+        None => ok3 &= !present,
+    }
+    t.finish(d);
+    ok && ok2 && ok3
+}
+
+/// `[[maintenance]]` campaigns.
+fn read_maintenance(
+    tables: Vec<TableReader<'_>>,
+    topo: &Topology,
+    d: &mut Diagnostics,
+) -> Option<Vec<Campaign>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, mut t) in tables.into_iter().enumerate() {
+        let name = t
+            .opt_str("name", d)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("maintenance-{}", i + 1));
+        let start = t
+            .opt_duration("start", true, d)
+            .unwrap_or(SimDuration::ZERO);
+        let every = t.opt_duration("every", false, d);
+        let host_duration = t.duration("host_duration", true, d);
+        let max_hosts = t
+            .opt_int("max_concurrent_hosts", 1, 1_000_000, d)
+            .unwrap_or(1) as u32;
+        let per_fd = t
+            .opt_int("max_concurrent_per_fault_domain", 1, 1_000_000, d)
+            .map(|v| v as u32);
+        let floor = t
+            .opt_int("min_available_hosts", 0, 1_000_000, d)
+            .unwrap_or(0) as u32;
+        let retries = t.opt_int("migration_retries", 0, 100, d).unwrap_or(1) as u32;
+        let on_abort = match t.opt_choice("on_migration_abort", &["cold-migrate", "skip-host"], d) {
+            Some("skip-host") => OnAbort::SkipHost,
+            _ => OnAbort::ColdMigrate,
+        };
+        let zone = t.opt_str("zone", d);
+        let fd = t.opt_str("fault_domain", d);
+        let listed = read_host_list(&mut t, topo, "maintenance.hosts", d);
+        let hosts: Vec<HostId> = match (zone, fd, listed) {
+            (_, _, Some(h)) => h,
+            (Some(z), _, None) => match topo.zones.iter().position(|x| x.name == z) {
+                Some(zi) => topo
+                    .host_ids()
+                    .filter(|h| topo.host(*h).zone.index() == zi)
+                    .collect(),
+                None => {
+                    d.push(
+                        &t.origin_of("zone"),
+                        &t.key_path("zone"),
+                        format!("no zone named \"{z}\""),
+                    );
+                    ok = false;
+                    Vec::new()
+                }
+            },
+            (None, Some(f), None) => match topo.fault_domains.iter().position(|x| x.name == f) {
+                Some(fi) => topo
+                    .host_ids()
+                    .filter(|h| topo.host(*h).fault_domain.index() == fi)
+                    .collect(),
+                None => {
+                    d.push(
+                        &t.origin_of("fault_domain"),
+                        &t.key_path("fault_domain"),
+                        format!("no fault domain named \"{f}\""),
+                    );
+                    ok = false;
+                    Vec::new()
+                }
+            },
+            (None, None, None) => topo.host_ids().collect(),
+        };
+        t.finish(d);
+        match host_duration {
+            Some(host_duration) => out.push(Campaign {
+                name,
+                hosts,
+                start,
+                every,
+                host_duration,
+                max_concurrent_hosts: max_hosts,
+                max_concurrent_per_fault_domain: per_fd,
+                min_available_hosts: floor,
+                on_abort,
+                migration_retries: retries,
+            }),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
 }

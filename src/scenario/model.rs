@@ -50,6 +50,8 @@ pub struct Model {
     pub infra: InfraConfig,
     /// Masakari reserved hosts: nova-compute disabled and empty until a recovery uses them.
     pub reserved_hosts: Vec<HostId>,
+    /// Planned maintenance campaigns.
+    pub maintenance: Vec<crate::faults::maintenance::Campaign>,
     /// `[expect]` checks, in file order.
     pub expectations: Vec<Expectation>,
 }

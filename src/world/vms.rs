@@ -53,6 +53,7 @@ pub struct Workload {
     pub boot_time: SimDuration,
     pub ha: bool,
     pub tags: Vec<String>,
+    pub maintenance: crate::faults::maintenance::WorkloadMaintenance,
 }
 
 #[derive(Clone, Debug)]
