@@ -88,6 +88,19 @@ pub fn registry() -> Vec<MetricDef> {
         t("host_availability", FRACTION),
         t("host_failures", COUNT),
         t("domain_outages", COUNT),
+        t("live_migrations", COUNT),
+        t("live_migration_aborts", COUNT),
+        t("cold_migrations", COUNT),
+        t("maintenance_skipped_hosts", COUNT),
+        t("blackout_ms_p50", "milliseconds"),
+        t("blackout_ms_p99", "milliseconds"),
+        t("blackout_ms_max", "milliseconds"),
+        t("brownout_s_mean", "seconds"),
+        t("brownout_s_p99", "seconds"),
+        t("migration_duration_s_p50", "seconds"),
+        t("migration_duration_s_p99", "seconds"),
+        t("migrated_gib", "GiB per replication"),
+        t("maintenance_makespan_h", "hours"),
         t("split_brain_events", COUNT),
         t("data_loss_events", COUNT),
         t("evacuations", COUNT),
@@ -202,6 +215,57 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         out.host_failures.iter().map(|&f| f64::from(f)).sum(),
     );
     m.insert("domain_outages".into(), out.domain_outages as f64);
+    let ms = &out.maintenance;
+    if !out.model_has_maintenance {
+        // Scenarios without maintenance report no maintenance metrics at all.
+    } else {
+        m.insert("live_migrations".into(), ms.live_migrations as f64);
+        m.insert(
+            "live_migration_aborts".into(),
+            ms.live_migration_aborts as f64,
+        );
+        m.insert("cold_migrations".into(), ms.cold_migrations as f64);
+        m.insert("maintenance_skipped_hosts".into(), ms.skipped_hosts as f64);
+        m.insert(
+            "migrated_gib".into(),
+            ms.migrated_bytes as f64 / (1u64 << 30) as f64,
+        );
+    }
+    let sorted = |xs: &[u64], scale: f64| {
+        let mut v: Vec<f64> = xs.iter().map(|x| *x as f64 / scale).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    if !ms.blackout_us.is_empty() {
+        let b = sorted(&ms.blackout_us, 1e3);
+        m.insert("blackout_ms_p50".into(), percentile_sorted(&b, 50.0));
+        m.insert("blackout_ms_p99".into(), percentile_sorted(&b, 99.0));
+        m.insert("blackout_ms_max".into(), *b.last().expect("non-empty"));
+        let br = sorted(&ms.brownout_us, 1e6);
+        m.insert(
+            "brownout_s_mean".into(),
+            br.iter().sum::<f64>() / br.len() as f64,
+        );
+        m.insert("brownout_s_p99".into(), percentile_sorted(&br, 99.0));
+    }
+    if !ms.duration_us.is_empty() {
+        let d = sorted(&ms.duration_us, 1e6);
+        m.insert(
+            "migration_duration_s_p50".into(),
+            percentile_sorted(&d, 50.0),
+        );
+        m.insert(
+            "migration_duration_s_p99".into(),
+            percentile_sorted(&d, 99.0),
+        );
+    }
+    if !ms.makespans_us.is_empty() {
+        let mk = sorted(&ms.makespans_us, 3.6e9);
+        m.insert(
+            "maintenance_makespan_h".into(),
+            mk.iter().sum::<f64>() / mk.len() as f64,
+        );
+    }
     let ha = &out.ha;
     for (name, v) in [
         ("split_brain_events", ha.split_brain_events),

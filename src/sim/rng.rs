@@ -39,6 +39,8 @@ pub enum StreamKind {
     ControlPlaneDuration = 10,
     /// Time until a running guest's next crash (entity = VM).
     GuestUptime = 11,
+    /// A VM's memory dirty rate (entity = VM).
+    DirtyRate = 12,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer, so distinct keys give distinct seeds.

@@ -25,6 +25,10 @@ use crate::world::vms::{GroupPolicy, Storage};
 use rand::Rng;
 use std::collections::{BTreeMap, VecDeque};
 
+mod maintenance;
+pub use maintenance::MaintenanceStats;
+use maintenance::{CampaignRt, LiveMigration, MaintPhase};
+
 /// A hard bound on events in one replication: a scenario that needs more is almost certainly a
 /// unit mistake (a 1 µs repair loop), and stopping beats running for days.
 pub const MAX_EVENTS_PER_REPLICATION: u64 = 2_000_000_000;
@@ -63,6 +67,28 @@ enum Event {
         host: HostId,
     },
     TraceUp {
+        host: HostId,
+    },
+    /// A maintenance campaign (re)starts its cycle.
+    CampaignStart {
+        campaign: u32,
+    },
+    /// A live migration's current round ends (valid only for its `version`).
+    MigrationRound {
+        slot: u32,
+        version: u32,
+    },
+    /// A live migration's blackout ends: the VM runs on the target.
+    MigrationSwitched {
+        slot: u32,
+    },
+    /// A terminating VM's maintenance notice runs out.
+    NoticeEnd {
+        vm: VmId,
+        host_gen: u32,
+    },
+    /// A host's maintenance work is done; it powers on.
+    MaintenanceWorkDone {
         host: HostId,
     },
     /// The earliest guest crash due on a host (valid only for its `guest_epoch`).
@@ -149,6 +175,13 @@ struct HostRt {
     control_plane: u16,
     /// Generation of the host's pending guest-crash event.
     guest_epoch: u32,
+    /// Planned maintenance: draining or under work, and for which campaign.
+    maint: Option<(MaintPhase, u32)>,
+    /// VMs still to leave the host before its work starts (queued, migrating, under notice).
+    drain_pending: u32,
+    /// VMs waiting to live-migrate off this host, and the migrations running from it.
+    migration_queue: VecDeque<VmId>,
+    outgoing: Vec<u32>,
     bmc_faults: u16,
     /// Powered off by stonith (`off` action) until what took it down is over.
     fenced: bool,
@@ -205,6 +238,14 @@ struct VmRt {
     restarts: u32,
     /// When the running guest will crash, if guest failures are modelled.
     crash_at: Option<SimTime>,
+    /// In a live migration: pre-copy (brownout) or switchover (blackout).
+    migrating: Option<bool>,
+    /// Stopped or moved by maintenance (downtime cause `maintenance`).
+    maint_down: bool,
+    /// The VM's dirty rate (bytes/s), drawn once per replication when first needed.
+    dirty_rate: Option<u64>,
+    /// Live-migration attempts in the current drain.
+    migration_attempts: u32,
 }
 
 /// HA counters of one replication.
@@ -252,6 +293,9 @@ pub struct ReplicationOutput {
     /// Hosts and VMs down over time; recorded only when asked for (one replication).
     pub timeline: Option<Timeline>,
     pub ha: HaCounters,
+    pub maintenance: MaintenanceStats,
+    /// Whether the scenario has maintenance campaigns (maintenance metrics are reported).
+    pub model_has_maintenance: bool,
     pub events: u64,
 }
 
@@ -292,6 +336,12 @@ pub struct Simulation<'m> {
     observations: VecDeque<Observation>,
     evacuation_seq: u32,
     recorder: Option<Vec<RecordedStep>>,
+    campaigns: Vec<CampaignRt>,
+    migrations: Vec<Option<LiveMigration>>,
+    /// Versions of migration round events, unique across all migrations (slots are reused).
+    migration_version: u32,
+    maint_stats: MaintenanceStats,
+    dirty_rng: Vec<StreamRng>,
 }
 
 impl<'m> Simulation<'m> {
@@ -349,6 +399,10 @@ impl<'m> Simulation<'m> {
                     partitions: 0,
                     control_plane: 0,
                     guest_epoch: 0,
+                    maint: None,
+                    drain_pending: 0,
+                    migration_queue: VecDeque::new(),
+                    outgoing: Vec::new(),
                     bmc_faults: 0,
                     fenced: false,
                     up: true,
@@ -377,6 +431,10 @@ impl<'m> Simulation<'m> {
                 crashed: false,
                 restarts: 0,
                 crash_at: None,
+                migrating: None,
+                maint_down: false,
+                dirty_rate: None,
+                migration_attempts: 0,
             })
             .collect();
         let mut usage = host_capacities(&model.topology, &model.allocation);
@@ -438,6 +496,21 @@ impl<'m> Simulation<'m> {
             observations: VecDeque::new(),
             evacuation_seq: 0,
             recorder: None,
+            campaigns: model
+                .maintenance
+                .iter()
+                .map(|_| CampaignRt::default())
+                .collect(),
+            migrations: Vec::new(),
+            migration_version: 0,
+            maint_stats: MaintenanceStats::default(),
+            dirty_rng: if model.maintenance.is_empty() {
+                Vec::new()
+            } else {
+                (0..model.vms.len())
+                    .map(|v| stream(seed, replication, StreamKind::DirtyRate, v as u64))
+                    .collect()
+            },
         }
     }
 
@@ -561,8 +634,10 @@ impl<'m> Simulation<'m> {
         let vm = &mut self.vms[v.index()];
         vm.booted = true;
         vm.crashed = false;
+        vm.maint_down = false;
         self.arm_guest(v);
         self.refresh_vm(v);
+        self.arrived_on_draining_host(v);
     }
 
     fn guest_crashed(&mut self, v: VmId) {
@@ -687,6 +762,7 @@ impl<'m> Simulation<'m> {
             vm.crash_at = None;
         }
         self.guest_clocks[h.index()].clear();
+        self.host_died_during_maintenance(h);
         if was_reachable {
             self.became_unreachable(h);
         }
@@ -731,6 +807,7 @@ impl<'m> Simulation<'m> {
             self.became_reachable(h);
         }
         self.refresh_host(h);
+        self.host_back_from_maintenance(h);
     }
 
     fn partition_start(&mut self, h: HostId) {
@@ -770,6 +847,11 @@ impl<'m> Simulation<'m> {
         hr.incident = Incident::Undetected;
         hr.incident_false = hr.hw == 0;
         let epoch = hr.epoch;
+        if hr.maint.is_some() {
+            // Planned: the node was put in maintenance mode, no controller fails it over.
+            hr.incident = Incident::None;
+            return;
+        }
         if self.model.policy.uses_pacemaker() {
             let after = self.next_tick(h, self.model.infra.pacemaker.remote_monitor_interval);
             self.schedule(after, Event::NodeCheck { host: h, epoch });
@@ -854,7 +936,26 @@ impl<'m> Simulation<'m> {
     fn vm_state(&self, v: VmId) -> VmState {
         let vm = &self.vms[v.index()];
         if vm.task.is_some() {
-            return VmState::Recovery;
+            return if vm.maint_down {
+                VmState::Maintenance
+            } else {
+                VmState::Recovery
+            };
+        }
+        match vm.migrating {
+            Some(true) => return VmState::Blackout,
+            Some(false) if self.hosts[vm.host.index()].reachable() => return VmState::Degraded,
+            _ => {}
+        }
+        if vm.maint_down && !vm.booted {
+            return VmState::Maintenance;
+        }
+        if matches!(
+            self.hosts[vm.host.index()].maint,
+            Some((MaintPhase::Working, _))
+        ) && !vm.booted
+        {
+            return VmState::Maintenance;
         }
         let hr = &self.hosts[vm.host.index()];
         if hr.up && vm.booted {
@@ -922,6 +1023,7 @@ impl<'m> Simulation<'m> {
             let hr = &self.hosts[h.index()];
             if h == source
                 || hr.disabled
+                || hr.maint.is_some()
                 || !hr.reporter.is_up(self.now, nova)
                 || !self.usage[h.index()].fits(&claim)
             {
@@ -1292,6 +1394,11 @@ impl<'m> Simulation<'m> {
                 self.partition_end(host);
                 self.schedule_next_partition(host);
             }
+            Event::CampaignStart { campaign } => self.campaign_start(campaign as usize),
+            Event::MigrationRound { slot, version } => self.migration_round(slot, version),
+            Event::MigrationSwitched { slot } => self.migration_switched(slot),
+            Event::NoticeEnd { vm, host_gen } => self.notice_end(vm, host_gen),
+            Event::MaintenanceWorkDone { host } => self.work_done(host),
             Event::GuestCrash { host, epoch } => {
                 if self.hosts[host.index()].guest_epoch != epoch {
                     return;
@@ -1411,6 +1518,12 @@ impl<'m> Simulation<'m> {
             for c in &self.held[h] {
                 usage[h].add(c);
             }
+            // A live migration holds its destination's claim until it switches over.
+            for m in self.migrations.iter().flatten() {
+                if m.target().index() == h {
+                    usage[h].add(&claim_of(self.model, m.vm()));
+                }
+            }
             let u = &usage[h];
             if u.vcpus_used > u.vcpus_cap
                 || u.ram_mib_used > u.ram_mib_cap
@@ -1474,6 +1587,10 @@ impl<'m> Simulation<'m> {
         for v in 0..self.vms.len() {
             self.arm_guest(VmId(v as u32));
         }
+        for c in 0..self.model.maintenance.len() {
+            let start = self.model.maintenance[c].start;
+            self.schedule(start, Event::CampaignStart { campaign: c as u32 });
+        }
         while let Some((t, e)) = self.queue.pop() {
             if t < self.now {
                 return Err(violation(
@@ -1521,6 +1638,8 @@ impl<'m> Simulation<'m> {
                 vm_outage_us: std::mem::take(&mut self.ledger.outage_us),
                 timeline: self.timeline.take(),
                 ha: self.ha.clone(),
+                maintenance: std::mem::take(&mut self.maint_stats),
+                model_has_maintenance: !self.model.maintenance.is_empty(),
                 events: self.events,
             },
             steps,
