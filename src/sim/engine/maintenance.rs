@@ -236,11 +236,12 @@ impl Simulation<'_> {
         let dirty = match self.vms[v.index()].dirty_rate {
             Some(d) => d,
             None => {
-                let mib_s = w
-                    .maintenance
-                    .dirty_rate_mib_s
-                    .sample(&mut self.dirty_rng[v.index()])
-                    .as_secs_f64();
+                // A fixed rate is exact (a configured 0 means nothing is dirtied); samples of the
+                // other distributions are floored at 1 µs, i.e. 1e-6 MiB/s, by DurationDist.
+                let mib_s = match &w.maintenance.dirty_rate_mib_s {
+                    crate::faults::dist::DurationDist::Fixed { value } => value.as_secs_f64(),
+                    dist => dist.sample(&mut self.dirty_rng[v.index()]).as_secs_f64(),
+                };
                 let d = (mib_s * MIB as f64) as u64;
                 self.vms[v.index()].dirty_rate = Some(d);
                 d
