@@ -147,6 +147,16 @@ impl Simulation<'_> {
 
     fn start_host_maintenance(&mut self, h: HostId, c: usize) {
         self.hosts[h.index()].maint = Some((MaintPhase::Draining, c as u32));
+        // The maintenance event comes when the longest notice on the host runs out; every
+        // terminating VM is stopped then, having been told its own notice beforehand (GCE).
+        let event_in = self.residents[h.index()]
+            .iter()
+            .filter(|v| self.vms[v.index()].booted && self.vms[v.index()].task.is_none())
+            .map(|v| &self.model.workloads[self.model.vms[v.index()].workload.index()].maintenance)
+            .filter(|m| !m.migrate)
+            .map(|m| m.notice)
+            .max()
+            .unwrap_or(SimDuration::ZERO);
         let mut pending = 0;
         for i in 0..self.residents[h.index()].len() {
             let v = self.residents[h.index()][i];
@@ -161,7 +171,7 @@ impl Simulation<'_> {
                 self.hosts[h.index()].migration_queue.push_back(v);
             } else {
                 let host_gen = self.hosts[h.index()].gen;
-                self.schedule(m.notice, Event::NoticeEnd { vm: v, host_gen });
+                self.schedule(event_in, Event::NoticeEnd { vm: v, host_gen });
             }
         }
         self.hosts[h.index()].drain_pending = pending;
