@@ -141,3 +141,29 @@ pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
         note: None,
     })
 }
+
+/// Live-migration blackouts pooled over replications, when any migration happened, with
+/// Google's published median and p99 (Ruprecht et al., VEE 2018) for reference.
+pub fn blackout_histogram(model: &Model, result: &RunResult) -> Option<super::plots::Histogram> {
+    let values: Vec<f64> = result
+        .outputs
+        .iter()
+        .flat_map(|o| o.maintenance.blackout_us.iter().map(|us| *us as f64 / 1e3))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    Some(super::plots::Histogram {
+        stem: "blackout_histogram".into(),
+        title: format!(
+            "{}: live-migration blackout ({} migrations)",
+            model.name,
+            values.len()
+        ),
+        x_desc: "blackout (ms)".into(),
+        y_desc: "migrations".into(),
+        values,
+        bins: 50,
+        markers: vec![(50.0, " Google p50".into()), (300.0, " Google p99".into())],
+    })
+}

@@ -69,6 +69,13 @@ pub fn write_run_charts(
             &c,
         )?);
     }
+    if let Some(c) = figures::blackout_histogram(model, result) {
+        written.extend(plots::write_chart(dir, &c)?);
+        inline.push(html::figure(
+            "Live-migration blackouts (pause at switchover), with Google's published median and p99 for reference.",
+            &c,
+        )?);
+    }
     let page = dir.join("report.html");
     atomic::write_atomic(&page, html::report(model, result, &inline).as_bytes())
         .map_err(|e| e.to_string())?;

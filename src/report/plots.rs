@@ -542,6 +542,71 @@ impl Chart for IntervalRows {
     }
 }
 
+/// A histogram of one sample over equal-width bins.
+pub struct Histogram {
+    pub stem: String,
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub values: Vec<f64>,
+    pub bins: usize,
+    /// Vertical reference lines `(x, label)`.
+    pub markers: Vec<(f64, String)>,
+}
+
+impl Chart for Histogram {
+    fn stem(&self) -> &str {
+        &self.stem
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let hi = self.values.iter().copied().fold(0.0, f64::max).max(1e-9);
+        let hi = self.markers.iter().map(|m| m.0).fold(hi, f64::max) * 1.2;
+        let width = hi / self.bins.max(1) as f64;
+        let mut counts = vec![0u64; self.bins.max(1)];
+        for v in &self.values {
+            let i = ((v / width) as usize).min(counts.len() - 1);
+            counts[i] += 1;
+        }
+        let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, TITLE_PX))
+            .margin(24)
+            .margin_right(48)
+            .x_label_area_size(70)
+            .y_label_area_size(100)
+            .build_cartesian_2d(0.0..hi, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .axis_desc_style((FONT, AXIS_PX))
+            .label_style((FONT, TICK_PX))
+            .x_label_formatter(&|v| sci(*v))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+        chart.draw_series(counts.iter().enumerate().map(|(i, c)| {
+            let x = i as f64 * width;
+            Rectangle::new(
+                [(x, 0.0), (x + width * 0.95, *c as f64)],
+                COLOURS[0].filled(),
+            )
+        }))?;
+        for (x, label) in &self.markers {
+            chart.draw_series(LineSeries::new(
+                vec![(*x, 0.0), (*x, top)],
+                COLOURS[1].stroke_width(3),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (*x, top * 0.95),
+                (FONT, TICK_PX).into_font(),
+            )))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,12 +27,16 @@ pub enum MaintPhase {
     Working,
 }
 
-/// One campaign's current cycle.
+/// One campaign's current cycle: a queue per fault domain, visited round-robin so the work
+/// spreads across domains and the per-domain limit never makes the scheduler wade through a
+/// blocked domain's queue.
 #[derive(Clone, Debug, Default)]
 pub struct CampaignRt {
     running: bool,
-    queue: VecDeque<HostId>,
+    queues: Vec<VecDeque<HostId>>,
+    next_fd: usize,
     active: Vec<HostId>,
+    active_per_fd: Vec<u32>,
     done: usize,
     started_at: SimTime,
 }
@@ -87,66 +91,83 @@ impl Simulation<'_> {
         if let Some(every) = cfg.every {
             self.schedule(every, Event::CampaignStart { campaign: c as u32 });
         }
-        let rt = &mut self.campaigns[c];
-        if rt.running {
+        if self.campaigns[c].running {
             // The previous cycle is still going: it simply continues.
             return;
         }
-        *rt = CampaignRt {
+        let n_fd = self.model.topology.fault_domains.len();
+        let mut queues = vec![VecDeque::new(); n_fd];
+        for h in &cfg.hosts {
+            queues[self.model.topology.host(*h).fault_domain.index()].push_back(*h);
+        }
+        self.campaigns[c] = CampaignRt {
             running: true,
-            queue: cfg.hosts.iter().copied().collect(),
+            queues,
+            next_fd: 0,
             active: Vec::new(),
+            active_per_fd: vec![0; n_fd],
             done: 0,
             started_at: self.now,
         };
         self.try_start_hosts(c);
     }
 
+    /// Hosts up, reachable, enabled and out of maintenance (kept incrementally; the invariant
+    /// check recounts it).
     fn available_hosts(&self) -> u32 {
-        self.hosts
-            .iter()
-            .filter(|h| h.reachable() && !h.disabled && h.maint.is_none())
-            .count() as u32
+        self.available
     }
 
     /// Starts as many queued hosts as the campaign's limits allow.
     fn try_start_hosts(&mut self, c: usize) {
         let cfg = &self.model.maintenance[c];
-        let n = self.campaigns[c].queue.len();
-        let mut scanned = 0;
+        let n_fd = self.campaigns[c].queues.len();
+        // The floor is fleet-wide: counted once (only if a host could start at all), and every
+        // start takes one host away.
+        let mut available: Option<u32> = None;
         while self.campaigns[c].running
             && self.campaigns[c].active.len() < cfg.max_concurrent_hosts as usize
-            && scanned < n
         {
-            scanned += 1;
-            let Some(h) = self.campaigns[c].queue.pop_front() else {
+            let avail = *available.get_or_insert_with(|| self.available_hosts());
+            if avail <= cfg.min_available_hosts {
                 break;
-            };
-            let hr = &self.hosts[h.index()];
-            let fd = self.model.topology.host(h).fault_domain;
-            let in_fd = self.campaigns[c]
-                .active
-                .iter()
-                .filter(|a| self.model.topology.host(**a).fault_domain == fd)
-                .count() as u32;
-            let ok = hr.reachable()
-                && !hr.disabled
-                && hr.maint.is_none()
-                && cfg
+            }
+            let mut started = false;
+            for k in 0..n_fd {
+                let fd = (self.campaigns[c].next_fd + k) % n_fd;
+                let rt = &self.campaigns[c];
+                if cfg
                     .max_concurrent_per_fault_domain
-                    .is_none_or(|m| in_fd < m)
-                && self.available_hosts() > cfg.min_available_hosts;
-            if ok {
-                self.campaigns[c].active.push(h);
+                    .is_some_and(|m| rt.active_per_fd[fd] >= m)
+                {
+                    continue;
+                }
+                // The first host of this domain that can be taken now; others wait their turn.
+                let pos = rt.queues[fd].iter().position(|h| {
+                    let hr = &self.hosts[h.index()];
+                    hr.reachable() && !hr.disabled && hr.maint.is_none()
+                });
+                let Some(pos) = pos else { continue };
+                let rt = &mut self.campaigns[c];
+                let h = rt.queues[fd].remove(pos).expect("position in queue");
+                rt.next_fd = (fd + 1) % n_fd;
+                rt.active.push(h);
+                rt.active_per_fd[fd] += 1;
+                available = available.map(|a| a - 1);
                 self.start_host_maintenance(h, c);
-            } else {
-                self.campaigns[c].queue.push_back(h);
+                started = true;
+                break;
+            }
+            if !started {
+                break;
             }
         }
     }
 
     fn start_host_maintenance(&mut self, h: HostId, c: usize) {
+        let before = self.is_available(h);
         self.hosts[h.index()].maint = Some((MaintPhase::Draining, c as u32));
+        self.track_available(h, before);
         // The maintenance event comes when the longest notice on the host runs out; every
         // terminating VM is stopped then, having been told its own notice beforehand (GCE).
         let event_in = self.residents[h.index()]
@@ -237,7 +258,7 @@ impl Simulation<'_> {
             return false;
         };
         let claim = super::claim_of(self.model, v);
-        self.usage[target.index()].add(&claim);
+        self.claim_on(target, &claim);
         let model = self.model;
         let vm_def = &model.vms[v.index()];
         let w = &model.workloads[vm_def.workload.index()];
@@ -368,7 +389,7 @@ impl Simulation<'_> {
             .duration_us
             .push(self.now.since(lm.started_at).as_us());
         self.maint_stats.migrated_bytes += lm.mig.sent_bytes;
-        self.usage[source.index()].remove(&super::claim_of(self.model, v));
+        self.release_on(source, &super::claim_of(self.model, v));
         self.disarm_guest(v);
         self.move_resident(v, source, target);
         self.vms[v.index()].migrating = None;
@@ -381,7 +402,7 @@ impl Simulation<'_> {
     fn abort_migration(&mut self, slot: u32) {
         let lm = self.end_migration(slot);
         let (v, source) = (lm.vm, lm.source);
-        self.usage[lm.target.index()].remove(&super::claim_of(self.model, v));
+        self.release_on(lm.target, &super::claim_of(self.model, v));
         self.vms[v.index()].migrating = None;
         self.refresh_vm(v);
         self.maybe_begin_work(lm.target);
@@ -422,8 +443,8 @@ impl Simulation<'_> {
             return false;
         };
         let claim = super::claim_of(self.model, v);
-        self.usage[target.index()].add(&claim);
-        self.usage[source.index()].remove(&claim);
+        self.claim_on(target, &claim);
+        self.release_on(source, &claim);
         self.disarm_guest(v);
         self.move_resident(v, source, target);
         self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
@@ -523,9 +544,13 @@ impl Simulation<'_> {
 
     /// Ends a host's turn in its campaign (done or skipped) and lets the campaign go on.
     fn finish_host(&mut self, h: HostId, c: usize) {
+        let before = self.is_available(h);
         self.hosts[h.index()].maint = None;
+        self.track_available(h, before);
+        let fd = self.model.topology.host(h).fault_domain.index();
         let rt = &mut self.campaigns[c];
         rt.active.retain(|a| *a != h);
+        rt.active_per_fd[fd] = rt.active_per_fd[fd].saturating_sub(1);
         rt.done += 1;
         if rt.done >= self.model.maintenance[c].hosts.len() && rt.running {
             rt.running = false;
@@ -558,7 +583,7 @@ impl Simulation<'_> {
             return;
         }
         let lm = self.end_migration(slot);
-        self.usage[lm.target.index()].remove(&super::claim_of(self.model, lm.vm));
+        self.release_on(lm.target, &super::claim_of(self.model, lm.vm));
         self.vms[lm.vm.index()].migrating = None;
         self.refresh_vm(lm.vm);
         self.maybe_begin_work(lm.target);
@@ -588,9 +613,13 @@ impl Simulation<'_> {
         }
         self.hosts[h.index()].migration_queue.clear();
         self.hosts[h.index()].drain_pending = 0;
+        let before = self.is_available(h);
         self.hosts[h.index()].maint = None;
+        self.track_available(h, before);
+        let fd = self.model.topology.host(h).fault_domain.index();
         let rt = &mut self.campaigns[c as usize];
         rt.active.retain(|a| *a != h);
-        rt.queue.push_back(h);
+        rt.active_per_fd[fd] = rt.active_per_fd[fd].saturating_sub(1);
+        rt.queues[fd].push_back(h);
     }
 }

@@ -312,6 +312,9 @@ pub struct Simulation<'m> {
     /// Stale copies running on each host.
     stale_on: Vec<Vec<VmId>>,
     usage: Vec<HostUsage>,
+    /// Hosts by the RAM weigher's order (most free RAM, then lowest id), kept in step with
+    /// `usage`, so a move finds its target without scanning the fleet.
+    by_free_ram: std::collections::BTreeSet<(std::cmp::Reverse<u64>, HostId)>,
     /// Allocations of evacuated VMs still counted against their old host until its
     /// nova-compute restarts (`_destroy_evacuated_instances`).
     held: Vec<Vec<Claim>>,
@@ -340,6 +343,9 @@ pub struct Simulation<'m> {
     migrations: Vec<Option<LiveMigration>>,
     /// Versions of migration round events, unique across all migrations (slots are reused).
     migration_version: u32,
+    /// Hosts up, reachable, enabled and out of maintenance: the campaigns' capacity floor.
+    /// Kept by `track_available` at every change of those properties.
+    available: u32,
     maint_stats: MaintenanceStats,
     dirty_rng: Vec<StreamRng>,
 }
@@ -456,6 +462,11 @@ impl<'m> Simulation<'m> {
             vms,
             residents,
             stale_on: vec![Vec::new(); n_hosts],
+            by_free_ram: usage
+                .iter()
+                .enumerate()
+                .map(|(h, u)| (std::cmp::Reverse(u.free_ram_mib()), HostId(h as u32)))
+                .collect(),
             usage,
             held: vec![Vec::new(); n_hosts],
             group_members,
@@ -503,6 +514,7 @@ impl<'m> Simulation<'m> {
                 .collect(),
             migrations: Vec::new(),
             migration_version: 0,
+            available: n_hosts as u32 - model.reserved_hosts.len() as u32,
             maint_stats: MaintenanceStats::default(),
             dirty_rng: if model.maintenance.is_empty() {
                 Vec::new()
@@ -744,6 +756,7 @@ impl<'m> Simulation<'m> {
 
     /// The host stops running: its VMs and any stale copies on it die.
     fn kill(&mut self, h: HostId, counts_as_failure: bool) {
+        let before = self.is_available(h);
         let was_reachable = self.hosts[h.index()].reachable();
         let hr = &mut self.hosts[h.index()];
         hr.gen = hr.gen.wrapping_add(1);
@@ -763,6 +776,7 @@ impl<'m> Simulation<'m> {
         }
         self.guest_clocks[h.index()].clear();
         self.host_died_during_maintenance(h);
+        self.track_available(h, before);
         if was_reachable {
             self.became_unreachable(h);
         }
@@ -770,12 +784,13 @@ impl<'m> Simulation<'m> {
     }
 
     fn host_booted(&mut self, h: HostId) {
+        let before = self.is_available(h);
         let hr = &mut self.hosts[h.index()];
         hr.up = true;
         self.host_ledger.up(h, self.now);
         // nova-compute starts: init_host destroys evacuated guests and frees their allocations.
         for c in std::mem::take(&mut self.held[h.index()]) {
-            self.usage[h.index()].remove(&c);
+            self.release_on(h, &c);
         }
         self.arm_crash_clock(h);
         let gen = self.hosts[h.index()].gen;
@@ -803,6 +818,7 @@ impl<'m> Simulation<'m> {
             );
         }
         self.update_reporter(h);
+        self.track_available(h, before);
         if self.hosts[h.index()].partitions == 0 {
             self.became_reachable(h);
         }
@@ -812,7 +828,9 @@ impl<'m> Simulation<'m> {
 
     fn partition_start(&mut self, h: HostId) {
         let was_reachable = self.hosts[h.index()].reachable();
+        let before = self.is_available(h);
         self.hosts[h.index()].partitions += 1;
+        self.track_available(h, before);
         if self.hosts[h.index()].partitions == 1 {
             self.update_reporter(h);
             if was_reachable {
@@ -823,8 +841,10 @@ impl<'m> Simulation<'m> {
     }
 
     fn partition_end(&mut self, h: HostId) {
+        let before = self.is_available(h);
+        self.hosts[h.index()].partitions -= 1;
+        self.track_available(h, before);
         let hr = &mut self.hosts[h.index()];
-        hr.partitions -= 1;
         if hr.partitions > 0 {
             return;
         }
@@ -993,6 +1013,37 @@ impl<'m> Simulation<'m> {
         }
     }
 
+    fn is_available(&self, h: HostId) -> bool {
+        let hr = &self.hosts[h.index()];
+        hr.reachable() && !hr.disabled && hr.maint.is_none()
+    }
+
+    /// Applies the change of a host's availability since `before` to the running count.
+    fn track_available(&mut self, h: HostId, before: bool) {
+        match (before, self.is_available(h)) {
+            (true, false) => self.available -= 1,
+            (false, true) => self.available += 1,
+            _ => {}
+        }
+    }
+
+    /// Adds a claim to a host, keeping the weigher index current.
+    fn claim_on(&mut self, h: HostId, c: &Claim) {
+        self.by_free_ram
+            .remove(&(std::cmp::Reverse(self.usage[h.index()].free_ram_mib()), h));
+        self.usage[h.index()].add(c);
+        self.by_free_ram
+            .insert((std::cmp::Reverse(self.usage[h.index()].free_ram_mib()), h));
+    }
+
+    fn release_on(&mut self, h: HostId, c: &Claim) {
+        self.by_free_ram
+            .remove(&(std::cmp::Reverse(self.usage[h.index()].free_ram_mib()), h));
+        self.usage[h.index()].remove(c);
+        self.by_free_ram
+            .insert((std::cmp::Reverse(self.usage[h.index()].free_ram_mib()), h));
+    }
+
     fn move_resident(&mut self, v: VmId, from: HostId, to: HostId) {
         let r = &mut self.residents[from.index()];
         if let Ok(i) = r.binary_search(&v) {
@@ -1043,12 +1094,12 @@ impl<'m> Simulation<'m> {
                 _ => true,
             }
         };
+        // The first host in weigher order that passes the filters (most free RAM, lowest id).
         let best = |filter: &dyn Fn(HostId) -> bool| {
-            self.model
-                .topology
-                .host_ids()
-                .filter(|h| filter(*h) && ok(*h))
-                .max_by_key(|h| (self.usage[h.index()].free_ram_mib(), std::cmp::Reverse(*h)))
+            self.by_free_ram
+                .iter()
+                .map(|(_, h)| *h)
+                .find(|h| filter(*h) && ok(*h))
         };
         match placement {
             Placement::Any => best(&|_| true),
@@ -1087,7 +1138,7 @@ impl<'m> Simulation<'m> {
             return Err("NoValidHost");
         };
         let claim = claim_of(self.model, v);
-        self.usage[target.index()].add(&claim);
+        self.claim_on(target, &claim);
         self.held[source.index()].push(claim);
         // A guest still running on its (partitioned or merely unresponsive) host keeps running.
         let src = &self.hosts[source.index()];
@@ -1135,8 +1186,8 @@ impl<'m> Simulation<'m> {
             return Err("NoValidHost");
         };
         let claim = claim_of(self.model, v);
-        self.usage[target.index()].add(&claim);
-        self.usage[source.index()].remove(&claim);
+        self.claim_on(target, &claim);
+        self.release_on(source, &claim);
         self.disarm_guest(v);
         self.move_resident(v, source, target);
         self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
@@ -1242,10 +1293,14 @@ impl<'m> Simulation<'m> {
         let host = |id: u32, sim: &Self| (id as usize) < sim.hosts.len();
         match c {
             Command::DisableService { host: h } if host(h, self) => {
-                self.hosts[h as usize].disabled = true
+                let before = self.is_available(HostId(h));
+                self.hosts[h as usize].disabled = true;
+                self.track_available(HostId(h), before);
             }
             Command::EnableService { host: h } if host(h, self) => {
-                self.hosts[h as usize].disabled = false
+                let before = self.is_available(HostId(h));
+                self.hosts[h as usize].disabled = false;
+                self.track_available(HostId(h), before);
             }
             Command::ForceDown { host: h, down } if host(h, self) => {
                 self.hosts[h as usize].reporter.forced_down = down
@@ -1543,6 +1598,18 @@ impl<'m> Simulation<'m> {
                     self.model.topology.hosts[h].name
                 ));
             }
+        }
+        let recount = self
+            .model
+            .topology
+            .host_ids()
+            .filter(|h| self.is_available(*h))
+            .count() as u32;
+        if recount != self.available {
+            return Err(format!(
+                "available-host count drifted: {} kept, {recount} counted",
+                self.available
+            ));
         }
         if let Some(v) = seen.iter().position(|&n| n != 1) {
             return Err(format!(
