@@ -33,6 +33,8 @@ pub struct Campaign {
     pub min_available_hosts: u32,
     pub on_abort: OnAbort,
     pub migration_retries: u32,
+    /// After the work, live-migrate the VMs that left back to their host (runbook's last step).
+    pub migrate_back: bool,
 }
 
 /// Maintenance settings of one workload.

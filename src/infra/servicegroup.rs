@@ -75,6 +75,14 @@ impl Reporter {
         }
     }
 
+    /// When a service that resumed reporting first counts as up (its first report).
+    pub fn up_at(&self, cfg: &NovaServiceConfig) -> Option<SimTime> {
+        match (self.stopped_at, self.resumed_at) {
+            (None, Some(r)) => Some(self.next_tick(r, cfg)),
+            _ => None,
+        }
+    }
+
     /// When the service will count as down, if reporting stopped and nothing changes.
     /// A service counts as up while its last report is not older than `service_down_time`; the
     /// record written at the start counts as a report at time 0. Stopping again before the

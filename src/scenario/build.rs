@@ -1445,6 +1445,7 @@ fn read_maintenance(
             .opt_int("min_available_hosts", 0, 1_000_000, d)
             .unwrap_or(0) as u32;
         let retries = t.opt_int("migration_retries", 0, 100, d).unwrap_or(1) as u32;
+        let migrate_back = t.opt_bool("migrate_back", d).unwrap_or(false);
         let on_abort = match t.opt_choice("on_migration_abort", &["cold-migrate", "skip-host"], d) {
             Some("skip-host") => OnAbort::SkipHost,
             _ => OnAbort::ColdMigrate,
@@ -1499,6 +1500,7 @@ fn read_maintenance(
                 min_available_hosts: floor,
                 on_abort,
                 migration_retries: retries,
+                migrate_back,
             }),
             None => ok = false,
         }

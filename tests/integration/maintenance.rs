@@ -230,3 +230,22 @@ fn a_host_failing_mid_drain_is_requeued_and_the_cycle_completes() {
     );
     assert_eq!(out.host_failures[0], 1);
 }
+
+#[test]
+fn migrate_back_returns_the_vms_home_after_the_work() {
+    let out = fleet(
+        "back",
+        "dirty_rate_mib_s = 0",
+        "hosts = [\"z-fd1-r1-h01\"]\nmigrate_back = true",
+        "",
+    );
+    assert_eq!(out.maintenance.live_migrations, 8, "four out, four home");
+    assert_eq!(out.maintenance.live_migration_aborts, 0);
+    let stay = fleet(
+        "stay",
+        "dirty_rate_mib_s = 0",
+        "hosts = [\"z-fd1-r1-h01\"]",
+        "",
+    );
+    assert_eq!(stay.maintenance.live_migrations, 4);
+}

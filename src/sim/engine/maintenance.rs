@@ -168,6 +168,11 @@ impl Simulation<'_> {
         let before = self.is_available(h);
         self.hosts[h.index()].maint = Some((MaintPhase::Draining, c as u32));
         self.track_available(h, before);
+        // Queued migrations back onto other hosts give way to this drain.
+        for v in std::mem::take(&mut self.hosts[h.index()].migration_queue) {
+            self.vms[v.index()].back_to = None;
+        }
+        self.hosts[h.index()].departed.clear();
         // The maintenance event comes when the longest notice on the host runs out; every
         // terminating VM is stopped then, having been told its own notice beforehand (GCE).
         let event_in = self.residents[h.index()]
@@ -241,6 +246,14 @@ impl Simulation<'_> {
                 break;
             };
             let vm = &self.vms[v.index()];
+            if vm.back_to.is_some() {
+                // A migration home: best effort, outside any drain.
+                let ok = vm.host == h && vm.task.is_none() && vm.booted && vm.migrating.is_none();
+                if !(ok && self.begin_migration(v)) {
+                    self.vms[v.index()].back_to = None;
+                }
+                continue;
+            }
             if vm.host != h || vm.task.is_some() || !vm.booted {
                 self.vm_left_host(h);
                 continue;
@@ -254,7 +267,11 @@ impl Simulation<'_> {
 
     fn begin_migration(&mut self, v: VmId) -> bool {
         let source = self.vms[v.index()].host;
-        let Some(target) = self.pick_target(v, source, &Placement::Any) else {
+        let placement = match self.vms[v.index()].back_to {
+            Some(home) => Placement::Host { host: home.0 },
+            None => Placement::Any,
+        };
+        let Some(target) = self.pick_target(v, source, &placement) else {
             return false;
         };
         let claim = super::claim_of(self.model, v);
@@ -393,8 +410,19 @@ impl Simulation<'_> {
         self.disarm_guest(v);
         self.move_resident(v, source, target);
         self.vms[v.index()].migrating = None;
+        let homecoming = self.vms[v.index()].back_to.take().is_some();
+        if !homecoming
+            && matches!(
+                self.hosts[source.index()].maint,
+                Some((MaintPhase::Draining, _))
+            )
+        {
+            self.hosts[source.index()].departed.push(v);
+        }
         self.guest_started(v);
-        self.vm_left_host(source);
+        if !homecoming {
+            self.vm_left_host(source);
+        }
         self.start_next_migrations(source);
     }
 
@@ -414,6 +442,11 @@ impl Simulation<'_> {
         }
         self.maint_stats.live_migration_aborts += 1;
         self.rerate(source);
+        if self.vms[v.index()].back_to.take().is_some() {
+            // A migration home that aborts just leaves the VM where it is.
+            self.start_next_migrations(source);
+            return;
+        }
         self.abort_decision(v, source, true);
         self.start_next_migrations(source);
     }
@@ -547,6 +580,18 @@ impl Simulation<'_> {
         let before = self.is_available(h);
         self.hosts[h.index()].maint = None;
         self.track_available(h, before);
+        if self.model.maintenance[c].migrate_back && self.hosts[h.index()].up {
+            // Nova's scheduler takes the host once its service reports up again.
+            let nova = &self.model.infra.nova;
+            let at = self.hosts[h.index()]
+                .reporter
+                .up_at(nova)
+                .unwrap_or(self.now);
+            let gen = self.hosts[h.index()].gen;
+            self.schedule(at.since(self.now), Event::MigrateBack { host: h, gen });
+        } else {
+            self.hosts[h.index()].departed.clear();
+        }
         let fd = self.model.topology.host(h).fault_domain.index();
         let rt = &mut self.campaigns[c];
         rt.active.retain(|a| *a != h);
@@ -587,6 +632,31 @@ impl Simulation<'_> {
         self.vms[lm.vm.index()].migrating = None;
         self.refresh_vm(lm.vm);
         self.maybe_begin_work(lm.target);
+    }
+
+    /// Queues the live migrations home of the VMs that left `h` for its maintenance.
+    pub(super) fn migrate_back(&mut self, h: HostId, gen: u32) {
+        let departed = std::mem::take(&mut self.hosts[h.index()].departed);
+        if !self.hosts[h.index()].up
+            || self.hosts[h.index()].gen != gen
+            || self.hosts[h.index()].maint.is_some()
+        {
+            return;
+        }
+        for v in departed {
+            let vm = &self.vms[v.index()];
+            let src = vm.host;
+            if vm.booted
+                && vm.task.is_none()
+                && vm.migrating.is_none()
+                && src != h
+                && self.hosts[src.index()].maint.is_none()
+            {
+                self.vms[v.index()].back_to = Some(h);
+                self.hosts[src.index()].migration_queue.push_back(v);
+                self.start_next_migrations(src);
+            }
+        }
     }
 
     /// Called when a host boots: a host back from its work ends its turn; any boot may free

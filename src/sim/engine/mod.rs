@@ -87,6 +87,11 @@ enum Event {
         vm: VmId,
         host_gen: u32,
     },
+    /// A host back from maintenance reports up: its departed VMs may migrate home.
+    MigrateBack {
+        host: HostId,
+        gen: u32,
+    },
     /// A host's maintenance work is done; it powers on.
     MaintenanceWorkDone {
         host: HostId,
@@ -181,6 +186,8 @@ struct HostRt {
     drain_pending: u32,
     /// VMs waiting to live-migrate off this host, and the migrations running from it.
     migration_queue: VecDeque<VmId>,
+    /// VMs that live-migrated away in the current drain (for `migrate_back`).
+    departed: Vec<VmId>,
     outgoing: Vec<u32>,
     bmc_faults: u16,
     /// Powered off by stonith (`off` action) until what took it down is over.
@@ -246,6 +253,8 @@ struct VmRt {
     dirty_rate: Option<u64>,
     /// Live-migration attempts in the current drain.
     migration_attempts: u32,
+    /// A queued migration back to the host it left for maintenance.
+    back_to: Option<HostId>,
 }
 
 /// HA counters of one replication.
@@ -408,6 +417,7 @@ impl<'m> Simulation<'m> {
                     maint: None,
                     drain_pending: 0,
                     migration_queue: VecDeque::new(),
+                    departed: Vec::new(),
                     outgoing: Vec::new(),
                     bmc_faults: 0,
                     fenced: false,
@@ -441,6 +451,7 @@ impl<'m> Simulation<'m> {
                 maint_down: false,
                 dirty_rate: None,
                 migration_attempts: 0,
+                back_to: None,
             })
             .collect();
         let mut usage = host_capacities(&model.topology, &model.allocation);
@@ -1454,6 +1465,7 @@ impl<'m> Simulation<'m> {
             Event::MigrationSwitched { slot } => self.migration_switched(slot),
             Event::NoticeEnd { vm, host_gen } => self.notice_end(vm, host_gen),
             Event::MaintenanceWorkDone { host } => self.work_done(host),
+            Event::MigrateBack { host, gen } => self.migrate_back(host, gen),
             Event::GuestCrash { host, epoch } => {
                 if self.hosts[host.index()].guest_epoch != epoch {
                     return;
