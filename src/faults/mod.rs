@@ -33,26 +33,28 @@ pub struct DomainFailures {
     pub domains: Vec<(String, Vec<HostId>)>,
 }
 
-/// Network partitions: the host keeps running with its VMs but drops off the management and
-/// data networks (its BMC, on the separate IPMI network, stays reachable).
+/// An on/off process on each host: it starts after `time_between`, lasts `duration`, and starts
+/// again `time_between` after it ended. Used for network partitions (the host and its VMs keep
+/// running but drop off the management and data networks; the BMC network stays up) and for
+/// control-plane failures (nova-compute or its AMQP link dies while the host and its VMs keep
+/// running: the service group shows it down and the scheduler skips it, but Pacemaker and the
+/// data network still see a healthy node).
 #[derive(Clone, Debug)]
-pub struct PartitionFailures {
+pub struct HostOutageProcess {
     pub time_between: DurationDist,
     pub duration: DurationDist,
-    /// The hosts subject to partitions (all when the scenario lists none).
+    /// The hosts subject to it (all when the scenario lists none).
     pub hosts: Option<Vec<HostId>>,
 }
 
-/// Control-plane failures: nova-compute or its AMQP link dies while the host and its VMs keep
-/// running. The service stops reporting (so the service group shows it down and the scheduler
-/// skips it), but Pacemaker and the data network still see a healthy node.
-#[derive(Clone, Debug)]
-pub struct ControlPlaneFailures {
-    pub time_between: DurationDist,
-    pub duration: DurationDist,
-    /// The hosts subject to them (all when the scenario lists none).
-    pub hosts: Option<Vec<HostId>>,
+impl HostOutageProcess {
+    pub fn applies_to(&self, h: HostId) -> bool {
+        self.hosts.as_ref().is_none_or(|hs| hs.contains(&h))
+    }
 }
+
+pub type PartitionFailures = HostOutageProcess;
+pub type ControlPlaneFailures = HostOutageProcess;
 
 /// Guest crashes: each running VM crashes after a draw of `time_between` (its clock restarts
 /// whenever it starts running). What happens next depends on who restarts it: the PCA

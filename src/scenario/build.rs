@@ -11,8 +11,7 @@ use crate::faults::dist::DurationDist;
 use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
 use crate::faults::trace::{map_in_order, read_fta};
 use crate::faults::{
-    BmcFailures, ControlPlaneFailures, DomainFailures, FailureModel, GuestFailures, HostFailures,
-    PartitionFailures,
+    BmcFailures, DomainFailures, FailureModel, GuestFailures, HostFailures, HostOutageProcess,
 };
 use crate::infra::config::{InfraConfig, StonithAction};
 use crate::infra::scheduler::{place_all, AllocationConfig};
@@ -871,14 +870,14 @@ fn read_failures(
         }
         None => None,
     };
-    let control_plane = match t.opt_table("control_plane", d) {
+    let mut outage = |key: &'static str, d: &mut Diagnostics| match t.opt_table(key, d) {
         Some(mut p) => {
             let tb = p.dist("time_between", ctx, d);
             let du = p.dist("duration", ctx, d);
-            let hosts = read_host_list(&mut p, topo, "failures.control_plane.hosts", d);
+            let hosts = read_host_list(&mut p, topo, &format!("failures.{key}.hosts"), d);
             p.finish(d);
             match (tb, du) {
-                (Some(time_between), Some(duration)) => Some(ControlPlaneFailures {
+                (Some(time_between), Some(duration)) => Some(HostOutageProcess {
                     time_between,
                     duration,
                     hosts,
@@ -891,26 +890,8 @@ fn read_failures(
         }
         None => None,
     };
-    let partition = match t.opt_table("partition", d) {
-        Some(mut p) => {
-            let tb = p.dist("time_between", ctx, d);
-            let du = p.dist("duration", ctx, d);
-            let hosts = read_host_list(&mut p, topo, "failures.partition.hosts", d);
-            p.finish(d);
-            match (tb, du) {
-                (Some(time_between), Some(duration)) => Some(PartitionFailures {
-                    time_between,
-                    duration,
-                    hosts,
-                }),
-                _ => {
-                    ok = false;
-                    None
-                }
-            }
-        }
-        None => None,
-    };
+    let control_plane = outage("control_plane", d);
+    let partition = outage("partition", d);
     let bmc = match t.opt_table("bmc", d) {
         Some(mut b) => {
             let pr = b.number_in("probability", 0.0, 1.0, d);

@@ -595,7 +595,7 @@ impl<'m> Simulation<'m> {
 
     fn schedule_next_partition(&mut self, h: HostId) {
         if let Some(p) = &self.model.failures.partition {
-            if p.hosts.as_ref().is_some_and(|hs| !hs.contains(&h)) {
+            if !p.applies_to(h) {
                 return;
             }
             let after = p.time_between.sample(&mut self.partition_rng[h.index()].0);
@@ -605,7 +605,7 @@ impl<'m> Simulation<'m> {
 
     fn schedule_next_control_plane_failure(&mut self, h: HostId) {
         if let Some(c) = &self.model.failures.control_plane {
-            if c.hosts.as_ref().is_some_and(|hs| !hs.contains(&h)) {
+            if !c.applies_to(h) {
                 return;
             }
             let after = c
