@@ -4,5 +4,6 @@
 pub mod expect;
 pub mod ledger;
 pub mod paired;
+pub mod replication;
 pub mod stats;
 pub mod summary;

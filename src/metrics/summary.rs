@@ -5,7 +5,7 @@
 
 use super::ledger::VmState;
 use super::stats::{mean_ci95, percentile_sorted, wilson_ci95};
-use crate::sim::engine::ReplicationOutput;
+use crate::metrics::replication::ReplicationOutput;
 use crate::sim::time::US_PER_Y;
 use std::collections::BTreeMap;
 

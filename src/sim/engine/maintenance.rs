@@ -57,21 +57,6 @@ pub struct LiveMigration {
     switching: bool,
 }
 
-/// What maintenance did in one replication.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MaintenanceStats {
-    pub live_migrations: u64,
-    pub live_migration_aborts: u64,
-    pub cold_migrations: u64,
-    pub skipped_hosts: u64,
-    pub blackout_us: Vec<u64>,
-    pub brownout_us: Vec<u64>,
-    pub duration_us: Vec<u64>,
-    pub migrated_bytes: u64,
-    /// Time to cycle every host of a campaign once, per completed cycle.
-    pub makespans_us: Vec<u64>,
-}
-
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 

@@ -26,7 +26,7 @@ use rand::Rng;
 use std::collections::{BTreeMap, VecDeque};
 
 mod maintenance;
-pub use maintenance::MaintenanceStats;
+pub use crate::metrics::replication::{HaCounters, MaintenanceStats, ReplicationOutput};
 use maintenance::{CampaignRt, LiveMigration, MaintPhase};
 
 /// A hard bound on events in one replication: a scenario that needs more is almost certainly a
@@ -257,17 +257,6 @@ struct VmRt {
     back_to: Option<HostId>,
 }
 
-/// HA counters of one replication.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct HaCounters {
-    pub split_brain_events: u64,
-    pub data_loss_events: u64,
-    pub evacuations: u64,
-    pub evacuation_failures: u64,
-    pub fencing_failures: u64,
-    pub false_failovers: u64,
-}
-
 /// Something that broke an invariant, with what it takes to reproduce it.
 #[derive(Debug, Clone)]
 pub struct InvariantViolation {
@@ -283,29 +272,6 @@ pub struct RecordedStep {
     pub inventory: api::InventorySnapshot,
     pub observation: Observation,
     pub commands: Vec<Command>,
-}
-
-/// What one replication produced.
-#[derive(Debug, Clone)]
-pub struct ReplicationOutput {
-    pub replication: u32,
-    pub horizon: SimTime,
-    pub vm_time_us: Vec<[u64; crate::metrics::ledger::VM_STATES]>,
-    pub host_down_us: Vec<u64>,
-    pub host_observed_us: Vec<u64>,
-    pub host_failures: Vec<u32>,
-    pub domain_outages: u64,
-    /// Time with exactly k hosts down, k = index.
-    pub hosts_down_concurrency_us: Vec<u64>,
-    /// Every VM outage's length, failure to running again (capped, see `MAX_EPISODES`).
-    pub vm_outage_us: Vec<u64>,
-    /// Hosts and VMs down over time; recorded only when asked for (one replication).
-    pub timeline: Option<Timeline>,
-    pub ha: HaCounters,
-    pub maintenance: MaintenanceStats,
-    /// Whether the scenario has maintenance campaigns (maintenance metrics are reported).
-    pub model_has_maintenance: bool,
-    pub events: u64,
 }
 
 pub struct Simulation<'m> {

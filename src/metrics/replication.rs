@@ -1,0 +1,55 @@
+//! What one replication produced: per-VM time in each state, host downtime, HA and maintenance
+//! counters and samples. The engine fills it; `metrics::summary` and `report` read it. It is
+//! plain result data, so nothing downstream of the engine needs to know the engine.
+
+use super::ledger::{Timeline, VM_STATES};
+use crate::sim::time::SimTime;
+
+/// HA counters of one replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HaCounters {
+    pub split_brain_events: u64,
+    pub data_loss_events: u64,
+    pub evacuations: u64,
+    pub evacuation_failures: u64,
+    pub fencing_failures: u64,
+    pub false_failovers: u64,
+}
+
+/// What maintenance did in one replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MaintenanceStats {
+    pub live_migrations: u64,
+    pub live_migration_aborts: u64,
+    pub cold_migrations: u64,
+    pub skipped_hosts: u64,
+    pub blackout_us: Vec<u64>,
+    pub brownout_us: Vec<u64>,
+    pub duration_us: Vec<u64>,
+    pub migrated_bytes: u64,
+    /// Time to cycle every host of a campaign once, per completed cycle.
+    pub makespans_us: Vec<u64>,
+}
+
+/// What one replication produced.
+#[derive(Debug, Clone)]
+pub struct ReplicationOutput {
+    pub replication: u32,
+    pub horizon: SimTime,
+    pub vm_time_us: Vec<[u64; VM_STATES]>,
+    pub host_down_us: Vec<u64>,
+    pub host_observed_us: Vec<u64>,
+    pub host_failures: Vec<u32>,
+    pub domain_outages: u64,
+    /// Time with exactly k hosts down, k = index.
+    pub hosts_down_concurrency_us: Vec<u64>,
+    /// Every VM outage's length, failure to running again (capped, see `MAX_EPISODES`).
+    pub vm_outage_us: Vec<u64>,
+    /// Hosts and VMs down over time; recorded only when asked for (one replication).
+    pub timeline: Option<Timeline>,
+    pub ha: HaCounters,
+    pub maintenance: MaintenanceStats,
+    /// Whether the scenario has maintenance campaigns (maintenance metrics are reported).
+    pub model_has_maintenance: bool,
+    pub events: u64,
+}
