@@ -59,8 +59,26 @@ impl DurationDist {
         }
     }
 
+    /// A duration: the sample rounded to whole microseconds, at least 1 µs.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
-        let secs = match self {
+        match self {
+            DurationDist::Fixed { value } => (*value).max(SimDuration(1)),
+            DurationDist::Empirical { values } => {
+                values[rng.random_range(0..values.len())].max(SimDuration(1))
+            }
+            _ => SimDuration::from_secs_f64_round(self.sample_raw(rng)).max(SimDuration(1)),
+        }
+    }
+
+    /// A sample in the distribution's own unit (seconds for durations, MiB/s for the rate
+    /// inputs that share this type) on the same 1e-6 grid as `sample`, but without its 1 µs
+    /// floor: a fixed 0 stays 0.
+    pub fn sample_value<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        SimDuration::from_secs_f64_round(self.sample_raw(rng)).as_secs_f64()
+    }
+
+    fn sample_raw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
             DurationDist::Exponential { mean_s } => {
                 Exp::new(1.0 / mean_s).expect("validated").sample(rng)
             }
@@ -80,13 +98,11 @@ impl DurationDist {
                     *min_s
                 }
             }
-            DurationDist::Fixed { value } => return (*value).max(SimDuration(1)),
+            DurationDist::Fixed { value } => value.as_secs_f64(),
             DurationDist::Empirical { values } => {
-                let i = rng.random_range(0..values.len());
-                return values[i].max(SimDuration(1));
+                values[rng.random_range(0..values.len())].as_secs_f64()
             }
-        };
-        SimDuration::from_secs_f64_round(secs).max(SimDuration(1))
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 //! back into service, so no host boot time is added. Outside its recorded window (first start to
 //! last end) a host is up and its time does not count toward `host_availability`.
 
-use crate::sim::time::{SimDuration, SimTime, US_PER_S};
+use crate::sim::time::{SimTime, US_PER_S};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -121,30 +121,4 @@ pub fn map_in_order(nodes: &[FtaNode], n_hosts: usize) -> Vec<Option<HostTrace>>
         .collect();
     out.resize(n_hosts, None);
     out
-}
-
-/// Time-weighted availability of the trace itself, Σ up / Σ (up + down): the oracle that a
-/// replay must reproduce.
-pub fn time_weighted_availability(nodes: &[FtaNode]) -> f64 {
-    let (mut up, mut all) = (0i128, 0i128);
-    for n in nodes {
-        for &(s, e, is_up) in &n.intervals {
-            all += i128::from(e - s);
-            if is_up {
-                up += i128::from(e - s);
-            }
-        }
-    }
-    up as f64 / all as f64
-}
-
-/// The span from the earliest to the latest recorded instant, for choosing a horizon.
-pub fn span(nodes: &[FtaNode]) -> SimDuration {
-    let lo = nodes.iter().map(|n| n.intervals[0].0).min().unwrap_or(0);
-    let hi = nodes
-        .iter()
-        .flat_map(|n| n.intervals.iter().map(|i| i.1))
-        .max()
-        .unwrap_or(0);
-    SimDuration((hi - lo).max(0) as u64 * US_PER_S)
 }

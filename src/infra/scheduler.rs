@@ -7,7 +7,7 @@
 //! `initial_cpu_allocation_ratio` 4.0, `initial_ram_allocation_ratio` 1.0,
 //! `initial_disk_allocation_ratio` 1.0, `reserved_host_memory_mb` 512.
 
-use crate::world::ids::{HostId, ServerGroupId, VmId};
+use crate::world::ids::{HostId, ServerGroupId};
 use crate::world::topology::Topology;
 use crate::world::vms::{Flavor, GroupPolicy, ServerGroup, Storage, Vm, Workload};
 use std::cmp::Reverse;
@@ -292,11 +292,6 @@ pub fn place_all(
     shortfall.ram_gib_missing = demand.ram_mib.saturating_sub(ram).div_ceil(1024);
     shortfall.disk_gib_missing = demand.disk_gib.saturating_sub(disk);
     Err(shortfall)
-}
-
-/// Placement of VM `v`, for readability at call sites.
-pub fn host_of(placement: &[HostId], v: VmId) -> HostId {
-    placement[v.index()]
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
     let mut qemu_ok = true;
     if let Some(mut q) = top.opt_table("qemu", d) {
         let mut v = infra.switchover;
-        qemu_ok &= set_duration_allow_zero(&mut q, "switchover_time", &mut v, d);
+        qemu_ok &= set_duration_min(&mut q, "switchover_time", true, &mut v, d);
         infra.switchover = v;
         q.finish(d);
     }
@@ -935,24 +935,19 @@ fn set_duration(
     slot: &mut SimDuration,
     d: &mut Diagnostics,
 ) -> bool {
-    let present = t.has(key);
-    match t.opt_duration(key, false, d) {
-        Some(v) => {
-            *slot = v;
-            true
-        }
-        None => !present,
-    }
+    set_duration_min(t, key, false, slot, d)
 }
 
-fn set_duration_allow_zero(
+/// `set_duration`, allowing zero when `allow_zero`.
+fn set_duration_min(
     t: &mut TableReader<'_>,
     key: &'static str,
+    allow_zero: bool,
     slot: &mut SimDuration,
     d: &mut Diagnostics,
 ) -> bool {
     let present = t.has(key);
-    match t.opt_duration(key, true, d) {
+    match t.opt_duration(key, allow_zero, d) {
         Some(v) => {
             *slot = v;
             true

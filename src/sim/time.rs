@@ -49,10 +49,6 @@ impl SimDuration {
         SimDuration(s * US_PER_S)
     }
 
-    pub fn from_hours(h: u64) -> Self {
-        SimDuration(h * US_PER_H)
-    }
-
     pub fn as_us(self) -> u64 {
         self.0
     }

@@ -228,6 +228,14 @@ impl Simulation<'_> {
         let Some(target) = self.pick_target(v, source, placement) else {
             return Err("NoValidHost");
         };
+        self.relocate(v, target, false);
+        Ok(())
+    }
+
+    /// Stops a VM and starts it on `target` (its allocation moves with it); `maintenance`
+    /// attributes the downtime to maintenance rather than recovery.
+    pub(super) fn relocate(&mut self, v: VmId, target: HostId, maintenance: bool) {
+        let source = self.vms[v.index()].host;
         let claim = claim_of(self.model, v);
         self.claim_on(target, &claim);
         self.release_on(source, &claim);
@@ -238,10 +246,10 @@ impl Simulation<'_> {
         let vm = &mut self.vms[v.index()];
         vm.task = Some((seq, self.hosts[target.index()].gen, true));
         vm.booted = false;
+        vm.maint_down = maintenance;
         let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
         self.schedule(boot, Event::RebuildDone { vm: v, seq });
         self.refresh_vm(v);
-        Ok(())
     }
 
     pub(super) fn rebuild_done(&mut self, v: VmId, seq: u32) {

@@ -269,12 +269,10 @@ impl Simulation<'_> {
         let dirty = match self.vms[v.index()].dirty_rate {
             Some(d) => d,
             None => {
-                // A fixed rate is exact (a configured 0 means nothing is dirtied); samples of the
-                // other distributions are floored at 1 µs, i.e. 1e-6 MiB/s, by DurationDist.
-                let mib_s = match &w.maintenance.dirty_rate_mib_s {
-                    crate::faults::dist::DurationDist::Fixed { value } => value.as_secs_f64(),
-                    dist => dist.sample(&mut self.dirty_rng[v.index()]).as_secs_f64(),
-                };
+                let mib_s = w
+                    .maintenance
+                    .dirty_rate_mib_s
+                    .sample_value(&mut self.dirty_rng[v.index()]);
                 let d = (mib_s * MIB as f64) as u64;
                 self.vms[v.index()].dirty_rate = Some(d);
                 d
@@ -460,21 +458,8 @@ impl Simulation<'_> {
         let Some(target) = self.pick_target(v, source, &Placement::Any) else {
             return false;
         };
-        let claim = super::claim_of(self.model, v);
-        self.claim_on(target, &claim);
-        self.release_on(source, &claim);
-        self.disarm_guest(v);
-        self.move_resident(v, source, target);
-        self.evacuation_seq = self.evacuation_seq.wrapping_add(1);
-        let seq = self.evacuation_seq;
-        let vm = &mut self.vms[v.index()];
-        vm.task = Some((seq, self.hosts[target.index()].gen, true));
-        vm.booted = false;
-        vm.maint_down = true;
+        self.relocate(v, target, true);
         self.maint_stats.cold_migrations += 1;
-        let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
-        self.schedule(boot, Event::RebuildDone { vm: v, seq });
-        self.refresh_vm(v);
         true
     }
 

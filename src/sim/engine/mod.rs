@@ -321,6 +321,8 @@ pub struct Simulation<'m> {
     migrations: Vec<Option<LiveMigration>>,
     /// Versions of migration round events, unique across all migrations (slots are reused).
     migration_version: u32,
+    /// Reused by `host_booted` so a boot allocates nothing.
+    scratch_workloads: Vec<WorkloadId>,
     /// Hosts up, reachable, enabled and out of maintenance: the campaigns' capacity floor.
     /// Kept by `track_available` at every change of those properties.
     available: u32,
@@ -494,6 +496,7 @@ impl<'m> Simulation<'m> {
                 .collect(),
             migrations: Vec::new(),
             migration_version: 0,
+            scratch_workloads: Vec::new(),
             available: n_hosts as u32 - model.reserved_hosts.len() as u32,
             maint_stats: MaintenanceStats::default(),
             dirty_rng: if model.maintenance.is_empty() {
@@ -696,7 +699,9 @@ impl<'m> Simulation<'m> {
         }
         self.arm_crash_clock(h);
         let gen = self.hosts[h.index()].gen;
-        let mut workloads: Vec<WorkloadId> = Vec::new();
+        // One boot event per workload on the host; the buffer is reused across boots.
+        let mut workloads = std::mem::take(&mut self.scratch_workloads);
+        workloads.clear();
         for &v in &self.residents[h.index()] {
             let vm = &mut self.vms[v.index()];
             if vm.task.is_none() {
@@ -706,7 +711,7 @@ impl<'m> Simulation<'m> {
                 workloads.push(self.model.vms[v.index()].workload);
             }
         }
-        workloads.sort();
+        workloads.sort_unstable();
         workloads.dedup();
         for w in workloads {
             let boot = self.model.workloads[w.index()].boot_time;
