@@ -172,15 +172,17 @@ impl Chart for LogCdf {
             .x_label_formatter(&|v| sci(*v))
             .y_label_formatter(&|v| format!("{v:.1}"))
             .draw()?;
-        for (x, label) in &self.markers {
+        // Labels step up the chart so neighbouring markers on a long log axis never overlap.
+        for (i, (x, label)) in self.markers.iter().enumerate() {
             if *x > lo && *x < hi {
                 chart.draw_series(LineSeries::new(
                     vec![(*x, 0.0), (*x, 1.0)],
                     BLACK.mix(0.35).stroke_width(2),
                 ))?;
+                let y = 0.04 + 0.06 * i as f64;
                 chart.draw_series(std::iter::once(Text::new(
                     label.clone(),
-                    (*x, 0.04),
+                    (*x, y),
                     (FONT, TICK_PX).into_font(),
                 )))?;
             }
