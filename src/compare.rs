@@ -4,11 +4,11 @@
 //! the only difference between replication r of A and of B is the policy. Comparing a policy
 //! with itself therefore gives a difference of exactly zero.
 
+use crate::engine::InvariantViolation;
 use crate::metrics::paired::{paired, PairedDiff};
 use crate::metrics::summary::registry;
 use crate::runner::{run, RunResult};
 use crate::scenario::model::Model;
-use crate::sim::engine::InvariantViolation;
 
 /// The two arms and the per-metric comparison, in registry order.
 pub struct Comparison {

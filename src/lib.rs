@@ -1,12 +1,14 @@
 //! hasim: a discrete-event simulator of an IaaS cloud under failures and maintenance.
 //!
 //! The library behind the `hasim` binary, its tests and benches. Data flows one way:
-//! `scenario` (TOML → `Model`) → `runner` (replications of `sim::engine`) → `metrics` → `report`.
+//! `scenario` (TOML → `Model`) → `runner` (replications of `engine`) → `metrics` → `report`.
 //! See DESIGN.md for the three worlds (truth in `world`, observation in `infra`, decisions in
 //! `policy`) and the module map.
 
-pub mod adapter;
+pub mod adapters;
 pub mod compare;
+pub mod core;
+pub mod engine;
 pub mod faults;
 pub mod infra;
 pub mod metrics;
@@ -15,6 +17,5 @@ pub mod policy;
 pub mod report;
 pub mod runner;
 pub mod scenario;
-pub mod sim;
 pub mod sweep;
 pub mod world;

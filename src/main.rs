@@ -4,10 +4,10 @@
 //! 4 expectation failed.
 
 use clap::{Args, Parser, Subcommand};
+use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::runner::RunResult;
 use hasim::scenario::model::Model;
-use hasim::sim::engine::InvariantViolation;
 use hasim::sweep::{expand, parse_axis, Axis};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -425,7 +425,7 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
 }
 
 fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
-    let cfg = match hasim::adapter::load_config(name, config) {
+    let cfg = match hasim::adapters::policy_stdio::load_config(name, config) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -433,7 +433,7 @@ fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
         }
     };
     let stdin = std::io::stdin();
-    match hasim::adapter::run(&cfg, stdin.lock(), std::io::stdout().lock()) {
+    match hasim::adapters::policy_stdio::run(&cfg, stdin.lock(), std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

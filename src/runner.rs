@@ -2,12 +2,12 @@
 //! aggregate. Thread count never changes a number: each replication's randomness is keyed by its
 //! index, and results are combined in index order.
 
+use crate::engine::{InvariantViolation, ReplicationOutput, Simulation};
 use crate::metrics::stats::mean_ci95;
 use crate::metrics::summary::{
     aggregate, concurrency_fractions, replication_metrics, MetricSummary,
 };
 use crate::scenario::model::Model;
-use crate::sim::engine::{InvariantViolation, ReplicationOutput, Simulation};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -100,6 +100,6 @@ pub fn summarise(outputs: Vec<ReplicationOutput>) -> RunResult {
 pub fn run_recorded(
     model: &Model,
     r: u32,
-) -> Result<(ReplicationOutput, Vec<crate::sim::engine::RecordedStep>), InvariantViolation> {
+) -> Result<(ReplicationOutput, Vec<crate::engine::RecordedStep>), InvariantViolation> {
     Simulation::new(model, r).with_recorder().run_recorded()
 }

@@ -3,7 +3,7 @@
 //! validated all together before any runs, and each point uses the same seed, so neighbouring
 //! points share their random numbers (a smoother curve than independent seeds would give).
 
-use crate::sim::time::parse_duration;
+use crate::core::time::parse_duration;
 
 /// One `--grid key=v1,v2,...` axis.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@
 //! get their notice, are stopped, and restart elsewhere with `automatic_restart` or when their
 //! host is back.
 
-use crate::sim::time::SimDuration;
+use crate::core::time::SimDuration;
 use crate::world::ids::HostId;
 
 /// What the campaign does with a VM whose live migration aborted (it stays on its source).
@@ -37,31 +37,4 @@ pub struct Campaign {
     pub migrate_back: bool,
 }
 
-/// Maintenance settings of one workload.
-#[derive(Clone, Debug)]
-pub struct WorkloadMaintenance {
-    /// GCE `onHostMaintenance`: live-migrate (true, the default) or terminate.
-    pub migrate: bool,
-    /// GCE `automaticRestart` = true: a terminated VM is restarted elsewhere at once.
-    pub automatic_restart: bool,
-    /// Notice before a terminating VM is stopped (GCE: 60 min for GPU VMs, 30 s for spot).
-    pub notice: SimDuration,
-    /// Memory dirty rate per VM, MiB/s (a distribution drawn once per VM and replication).
-    pub dirty_rate_mib_s: crate::faults::dist::DurationDist,
-    /// Writable working set cap, MiB.
-    pub wws_mib: Option<u64>,
-}
-
-impl Default for WorkloadMaintenance {
-    fn default() -> Self {
-        WorkloadMaintenance {
-            migrate: true,
-            automatic_restart: true,
-            notice: SimDuration::ZERO,
-            dirty_rate_mib_s: crate::faults::dist::DurationDist::Fixed {
-                value: SimDuration(0),
-            },
-            wws_mib: None,
-        }
-    }
-}
+pub use crate::world::vms::WorkloadMaintenance;

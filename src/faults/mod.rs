@@ -2,9 +2,9 @@
 //!
 //! Owns the validated failure model (independent host crashes, correlated domain outages, trace
 //! replay) and the distributions behind it. It decides nothing about recovery: that belongs to
-//! the engine (`sim/`), the mechanisms (`infra/`) and the policy.
+//! the engine (`engine/`), the mechanisms (`infra/`) and the policy.
 
-pub mod dist;
+pub use crate::core::dist;
 pub mod maintenance;
 pub mod trace;
 

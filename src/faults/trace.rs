@@ -13,7 +13,7 @@
 //! back into service, so no host boot time is added. Outside its recorded window (first start to
 //! last end) a host is up and its time does not count toward `host_availability`.
 
-use crate::sim::time::{SimTime, US_PER_S};
+use crate::core::time::{SimTime, US_PER_S};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Settings of the mechanisms between truth and controller, keyed by the production option
 //! names of each component and defaulting to production defaults (production-ha.md).
 
-use crate::sim::time::SimDuration;
+use crate::core::time::SimDuration;
 
 /// Nova service group (`nova/conf/service.py`).
 #[derive(Clone, Debug, PartialEq)]

@@ -11,7 +11,7 @@
 //! bytes are below bandwidth × downtime limit; the blackout is their copy time plus a constant
 //! for device state and announce. Completion times round up to the microsecond.
 
-use crate::sim::time::US_PER_S;
+use crate::core::time::US_PER_S;
 
 /// Nova's `[libvirt]` live-migration options (nova/conf/libvirt.py), with their defaults.
 #[derive(Clone, Debug, PartialEq)]

@@ -297,7 +297,7 @@ pub fn place_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::time::SimDuration;
+    use crate::core::time::SimDuration;
     use crate::world::ids::{FaultDomainId, FlavorId, HostTypeId, RackId, WorkloadId, ZoneId};
     use crate::world::topology::{FaultDomain, Host, HostType, Rack, Zone};
 

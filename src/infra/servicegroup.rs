@@ -6,7 +6,7 @@
 //! or resumed, so a healthy fleet costs nothing.
 
 use super::config::NovaServiceConfig;
-use crate::sim::time::{SimDuration, SimTime};
+use crate::core::time::{SimDuration, SimTime};
 
 /// The reporting history one host needs for the up/down question.
 #[derive(Clone, Debug)]

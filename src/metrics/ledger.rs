@@ -3,7 +3,7 @@
 //!
 //! Ledgers are updated on state changes only (no per-tick work) and read once, at the horizon.
 
-use crate::sim::time::SimTime;
+use crate::core::time::SimTime;
 use crate::world::ids::{HostId, VmId};
 
 /// VM states for availability accounting (DESIGN.md §3). `Running` and `Degraded` count as

@@ -3,7 +3,7 @@
 //! plain result data, so nothing downstream of the engine needs to know the engine.
 
 use super::ledger::{Timeline, VM_STATES};
-use crate::sim::time::SimTime;
+use crate::core::time::SimTime;
 
 /// HA counters of one replication.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -5,8 +5,8 @@
 
 use super::ledger::VmState;
 use super::stats::{mean_ci95, percentile_sorted, wilson_ci95};
+use crate::core::time::US_PER_Y;
 use crate::metrics::replication::ReplicationOutput;
-use crate::sim::time::US_PER_Y;
 use std::collections::BTreeMap;
 
 /// How a metric's interval is computed across replications.

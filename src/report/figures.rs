@@ -2,11 +2,11 @@
 //! and `report.html` inlines.
 
 use super::plots::{LogCdf, StackedBars, StepPanels};
+use crate::core::time::{US_PER_D, US_PER_Y};
 use crate::metrics::ledger::VmState;
 use crate::metrics::summary::vm_figures;
 use crate::runner::RunResult;
 use crate::scenario::model::Model;
-use crate::sim::time::{US_PER_D, US_PER_Y};
 
 /// Per-VM unavailability across all replications, one series per workload when there are several.
 pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {

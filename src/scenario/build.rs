@@ -7,7 +7,8 @@
 use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
-use crate::faults::dist::DurationDist;
+use crate::core::dist::DurationDist;
+use crate::core::time::SimDuration;
 use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
 use crate::faults::trace::{map_in_order, read_fta};
 use crate::faults::{
@@ -20,7 +21,6 @@ use crate::metrics::summary::registry;
 use crate::policy::masakari::RecoveryMethod;
 use crate::policy::PolicyConfig;
 use crate::policy::POLICY_NAMES;
-use crate::sim::time::SimDuration;
 use crate::world::ids::HostId;
 use crate::world::ids::{
     FaultDomainId, FlavorId, HostTypeId, RackId, ServerGroupId, WorkloadId, ZoneId,

@@ -1,12 +1,12 @@
 //! The resolved, immutable scenario the simulator runs: typed ids only, every name resolved,
 //! every default applied, initial placement done.
 
+use crate::core::time::SimDuration;
 use crate::faults::FailureModel;
 use crate::infra::config::InfraConfig;
 use crate::infra::scheduler::AllocationConfig;
 use crate::metrics::expect::Expectation;
 use crate::policy::PolicyConfig;
-use crate::sim::time::SimDuration;
 use crate::world::ids::HostId;
 use crate::world::topology::Topology;
 use crate::world::vms::{Flavor, ServerGroup, Vm, Workload};

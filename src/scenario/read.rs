@@ -6,8 +6,8 @@
 //! user sees all problems at once instead of one per run.
 
 use super::tree::{Node, Origin, Table, Value};
-use crate::faults::dist::{secs, DurationDist};
-use crate::sim::time::{parse_duration, SimDuration};
+use crate::core::dist::{secs, DurationDist};
+use crate::core::time::{parse_duration, SimDuration};
 use std::collections::BTreeSet;
 use std::fmt;
 

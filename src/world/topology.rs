@@ -4,7 +4,7 @@
 //! of any level can list its hosts without searching.
 
 use super::ids::{FaultDomainId, HostId, HostTypeId, RackId, ZoneId};
-use crate::sim::time::SimDuration;
+use crate::core::time::SimDuration;
 
 #[derive(Clone, Debug)]
 pub struct HostType {

@@ -1,7 +1,7 @@
 //! VM definitions: flavors, workloads, server groups and the individual VMs.
 
 use super::ids::{FlavorId, ServerGroupId, WorkloadId};
-use crate::sim::time::SimDuration;
+use crate::core::time::SimDuration;
 
 #[derive(Clone, Debug)]
 pub struct Flavor {
@@ -53,7 +53,7 @@ pub struct Workload {
     pub boot_time: SimDuration,
     pub ha: bool,
     pub tags: Vec<String>,
-    pub maintenance: crate::faults::maintenance::WorkloadMaintenance,
+    pub maintenance: WorkloadMaintenance,
 }
 
 #[derive(Clone, Debug)]
@@ -68,4 +68,33 @@ pub struct Vm {
     pub workload: WorkloadId,
     pub flavor: FlavorId,
     pub group: Option<ServerGroupId>,
+}
+
+/// Maintenance settings of one workload.
+#[derive(Clone, Debug)]
+pub struct WorkloadMaintenance {
+    /// GCE `onHostMaintenance`: live-migrate (true, the default) or terminate.
+    pub migrate: bool,
+    /// GCE `automaticRestart` = true: a terminated VM is restarted elsewhere at once.
+    pub automatic_restart: bool,
+    /// Notice before a terminating VM is stopped (GCE: 60 min for GPU VMs, 30 s for spot).
+    pub notice: SimDuration,
+    /// Memory dirty rate per VM, MiB/s (a distribution drawn once per VM and replication).
+    pub dirty_rate_mib_s: crate::core::dist::DurationDist,
+    /// Writable working set cap, MiB.
+    pub wws_mib: Option<u64>,
+}
+
+impl Default for WorkloadMaintenance {
+    fn default() -> Self {
+        WorkloadMaintenance {
+            migrate: true,
+            automatic_restart: true,
+            notice: SimDuration::ZERO,
+            dirty_rate_mib_s: crate::core::dist::DurationDist::Fixed {
+                value: SimDuration(0),
+            },
+            wws_mib: None,
+        }
+    }
 }

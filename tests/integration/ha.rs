@@ -67,10 +67,7 @@ name = "{policy}"
 }
 
 /// Seconds in each state for the VMs of host 0, in VM order.
-fn host0_times(
-    policy: &str,
-    extra: &str,
-) -> (Vec<[u64; 10]>, hasim::sim::engine::ReplicationOutput) {
+fn host0_times(policy: &str, extra: &str) -> (Vec<[u64; 10]>, hasim::engine::ReplicationOutput) {
     let dir = scratch(&format!("ha_{policy}"));
     std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
     let path = dir.join("s.toml");
@@ -179,11 +176,7 @@ fn masakari_ignores_a_host_whose_power_reads_on() {
 
 /// Host 0 drops off the network at T = 1 h for 2 h while it and its VMs keep running.
 /// `stonith = false` disables Pacemaker fencing.
-fn partition_run(
-    policy: &str,
-    extra: &str,
-    stonith: bool,
-) -> hasim::sim::engine::ReplicationOutput {
+fn partition_run(policy: &str, extra: &str, stonith: bool) -> hasim::engine::ReplicationOutput {
     let dir = scratch(&format!("ha_partition_{policy}_{stonith}_{}", extra.len()));
     let stonith_line = if stonith {
         ""
@@ -281,7 +274,7 @@ fn the_policy_adapter_answers_recorded_observations_like_the_simulator() {
         "the crash drives a whole recovery: {} steps",
         steps.len()
     );
-    let input = hasim::adapter::input_lines(&steps);
+    let input = hasim::adapters::policy_stdio::input_lines(&steps);
     let observations = dir.join("observations.jsonl");
     std::fs::write(&observations, &input).unwrap();
 
@@ -302,7 +295,7 @@ fn the_policy_adapter_answers_recorded_observations_like_the_simulator() {
     assert!(child.wait().unwrap().success());
     assert_eq!(
         out,
-        hasim::adapter::output_lines(&steps),
+        hasim::adapters::policy_stdio::output_lines(&steps),
         "adapter and simulator disagree"
     );
     insta::assert_snapshot!("masakari_commands", out);
@@ -363,7 +356,7 @@ fn a_dead_nova_compute_keeps_its_vms_but_takes_no_evacuations() {
 }
 
 /// A fleet whose guests crash every 100 h of running (fixed), horizon 250 h, no host failures.
-fn guest_run(policy: &str, workload_extra: &str) -> hasim::sim::engine::ReplicationOutput {
+fn guest_run(policy: &str, workload_extra: &str) -> hasim::engine::ReplicationOutput {
     let dir = scratch(&format!("ha_guest_{policy}_{}", workload_extra.len()));
     let text = scenario(policy, "")
         .replace(
@@ -389,7 +382,7 @@ fn guest_run(policy: &str, workload_extra: &str) -> hasim::sim::engine::Replicat
 /// - none: nobody restarts it; SHUTOFF from 100 h on.
 #[test]
 fn guest_crashes_are_restarted_only_by_whoever_owns_them() {
-    let per_vm = |out: &hasim::sim::engine::ReplicationOutput| {
+    let per_vm = |out: &hasim::engine::ReplicationOutput| {
         out.vm_time_us
             .iter()
             .map(|t| t[VmState::GuestCrash as usize] / 1_000_000)
@@ -451,7 +444,7 @@ fn pca_restarts_in_the_preferred_fault_domain_and_resolves_displaced_instances()
         hasim::runner::run_recorded(&model, 0).unwrap().1
     };
     use hasim::policy::api::Observation as O;
-    let evacuated_to = |steps: &[hasim::sim::engine::RecordedStep]| {
+    let evacuated_to = |steps: &[hasim::engine::RecordedStep]| {
         let mut hosts: Vec<u32> = steps
             .iter()
             .filter_map(|s| match s.observation {
@@ -466,7 +459,7 @@ fn pca_restarts_in_the_preferred_fault_domain_and_resolves_displaced_instances()
         hosts.sort();
         hosts
     };
-    let migrated_to = |steps: &[hasim::sim::engine::RecordedStep]| {
+    let migrated_to = |steps: &[hasim::engine::RecordedStep]| {
         steps
             .iter()
             .filter_map(|s| match s.observation {
@@ -502,7 +495,7 @@ struct Crash {
 }
 
 struct CrashRun {
-    steps: Vec<hasim::sim::engine::RecordedStep>,
+    steps: Vec<hasim::engine::RecordedStep>,
 }
 
 impl Crash {

@@ -2,10 +2,10 @@
 //! abort and auto-converge, GCE terminate semantics, the capacity floor, failures mid-drain.
 
 use crate::support::scratch;
+use hasim::engine::ReplicationOutput;
 use hasim::metrics::ledger::VmState;
 use hasim::runner::run_replication;
 use hasim::scenario::load;
-use hasim::sim::engine::ReplicationOutput;
 
 /// Four 4 GiB VMs per host on 4 hosts with 10 Gbit/s NICs (1.25e9 B/s: 3.436 s per VM when
 /// nothing is dirtied). `campaign` and `extra` are appended.

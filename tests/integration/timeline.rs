@@ -132,7 +132,7 @@ fn replication_zero_records_the_down_timeline() {
     );
     let r = run_text("timeline_points", &text, Some(2));
     let h = |hours: u64, mins: u64, s: u64| {
-        hasim::sim::time::SimTime((hours * 3600 + mins * 60 + s) * 1_000_000)
+        hasim::core::time::SimTime((hours * 3600 + mins * 60 + s) * 1_000_000)
     };
     let tl = r.outputs[0]
         .timeline

@@ -5,7 +5,7 @@
 //! rounded to whole microseconds and floored at 1 µs: a zero-length up-time would let a host fail
 //! twice at one instant, which no real host does.
 
-use crate::sim::time::{SimDuration, US_PER_S};
+use crate::core::time::{SimDuration, US_PER_S};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, LogNormal, Weibull};
 use std::sync::Arc;
@@ -142,7 +142,7 @@ pub fn secs(d: SimDuration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::{stream, StreamKind};
+    use crate::core::rng::{stream, StreamKind};
 
     #[test]
     fn gamma_function_known_values() {

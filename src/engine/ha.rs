@@ -4,9 +4,9 @@
 //! delivery of observations to the policy and of its commands back to the cloud.
 
 use super::{claim_of, Event, Incident, RecordedStep, Simulation};
+use crate::core::time::SimDuration;
 use crate::infra::config::StonithAction;
 use crate::policy::api::{self, Command, Observation, Placement};
-use crate::sim::time::SimDuration;
 use crate::world::ids::{HostId, VmId};
 use crate::world::vms::{GroupPolicy, Storage};
 

@@ -108,7 +108,7 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
 }
 
 /// Writes recorded simulator steps as adapter input: an inventory line before each observation.
-pub fn input_lines(steps: &[crate::sim::engine::RecordedStep]) -> String {
+pub fn input_lines(steps: &[crate::engine::RecordedStep]) -> String {
     let mut s = String::new();
     for step in steps {
         s.push_str(&serde_json::json!({ "inventory": step.inventory }).to_string());
@@ -123,7 +123,7 @@ pub fn input_lines(steps: &[crate::sim::engine::RecordedStep]) -> String {
 }
 
 /// The commands the simulator's policy answered, as adapter output lines.
-pub fn output_lines(steps: &[crate::sim::engine::RecordedStep]) -> String {
+pub fn output_lines(steps: &[crate::engine::RecordedStep]) -> String {
     let mut s = String::new();
     for step in steps {
         for c in &step.commands {

@@ -14,9 +14,9 @@
 //! This file owns the state, the loop and host truth; `ha` the HA mechanisms and the policy
 //! boundary, `guests` guest crashes, `maintenance` campaigns and live migration.
 
-use super::queue::EventQueue;
-use super::rng::{stream, StreamKind, StreamRng};
-use super::time::{SimDuration, SimTime};
+use crate::core::queue::EventQueue;
+use crate::core::rng::{stream, StreamKind, StreamRng};
+use crate::core::time::{SimDuration, SimTime};
 use crate::infra::scheduler::{host_capacities, Claim, HostUsage};
 use crate::infra::servicegroup::Reporter;
 use crate::metrics::ledger::{HostLedger, Timeline, VmLedger, VmState};

@@ -11,12 +11,12 @@
 //! makes its host skipped.
 
 use super::{Event, Simulation};
+use crate::core::time::{SimDuration, SimTime};
 use crate::faults::maintenance::OnAbort;
 use crate::infra::migration::{
     gbps_to_bytes_per_s, nova_data_gb, DowntimePolicy, Migration, MigrationParams, Outcome,
 };
 use crate::policy::api::Placement;
-use crate::sim::time::{SimDuration, SimTime};
 use crate::world::ids::{HostId, VmId};
 use crate::world::vms::Storage;
 use std::collections::VecDeque;
