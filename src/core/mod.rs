@@ -7,4 +7,5 @@
 pub mod dist;
 pub mod queue;
 pub mod rng;
+pub mod sched;
 pub mod time;

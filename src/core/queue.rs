@@ -1,45 +1,62 @@
-//! The pending-event set: a binary heap ordered by `(time, sequence)`.
+//! The pending-event set: an indexed binary min-heap ordered by `(time, sequence)`, with
+//! cancellation.
 //!
 //! Equal times pop first-in first-out, because every push takes the next sequence number; that
-//! makes the order of simultaneous events a property of the model, not of the heap. Events are
-//! cancelled by generation tokens that the owner of the event checks when it pops (stale entries
-//! are simply dropped), so cancellation costs nothing here. The queue never reads the payload.
+//! makes the order of simultaneous events a property of the model, not of the heap. A push
+//! returns a `Handle`; `cancel` removes the entry at once, so a timer that is re-armed or made
+//! pointless (a host's crash clock when the host dies, a migration's phase end when its NIC is
+//! re-shared) leaves nothing behind in the heap. Owners that prefer it may still ignore a stale
+//! event on pop by a generation check; the queue never reads the payload.
+//!
+//! Layout, for the cache: the heap holds 16-byte nodes `(time, seq << 24 | slot)`, so sifting
+//! moves little memory; payloads stay put in a slot array and only the slot's heap position is
+//! updated when its node moves. Comparing `seq << 24 | slot` compares sequence numbers first
+//! (they are unique), so the heap order is exactly `(time, seq)`. A hand-written heap rather
+//! than a crate: none of the maintained priority-queue crates offers FIFO ties, cancellation by
+//! handle and no allocation per push together.
 
 use super::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
-struct Entry<E> {
-    time: SimTime,
-    seq: u64,
-    event: E,
+/// Most entries pending at once (the slot index has 24 bits).
+pub const MAX_PENDING: usize = 1 << 24;
+/// Most pushes in one queue's life (the sequence number has 40 bits).
+pub const MAX_PUSHES: u64 = 1 << 40;
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+const FREE: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Node {
+    time: u64,
+    seq_slot: u64,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+impl Node {
+    fn key(&self) -> (u64, u64) {
+        (self.time, self.seq_slot)
     }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest `(time, seq)` first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+
+    fn slot(&self) -> usize {
+        (self.seq_slot & SLOT_MASK) as usize
     }
 }
 
-/// Min-queue of events by `(time, insertion order)`.
+/// Names one pushed entry, for `cancel`. Stays harmless after the entry popped: a reused slot
+/// carries another sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle {
+    seq_slot: u64,
+}
+
+/// Min-queue of events by `(time, insertion order)`, with cancellation.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Vec<Node>,
+    /// Per slot: the position of its node in `heap` (`FREE` when unused) and its payload.
+    pos: Vec<u32>,
+    payload: Vec<Option<E>>,
+    free: Vec<u32>,
     next_seq: u64,
+    overflowed: bool,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -51,19 +68,66 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
+            pos: Vec::new(),
+            payload: Vec::new(),
+            free: Vec::new(),
             next_seq: 0,
+            overflowed: false,
         }
     }
 
-    pub fn push(&mut self, time: SimTime, event: E) {
-        let seq = self.next_seq;
+    /// Queues `event` at `time`. Past `MAX_PENDING` entries or `MAX_PUSHES` pushes the event
+    /// is dropped and `overflowed` turns true: the engine stops the run with an error.
+    pub fn push(&mut self, time: SimTime, event: E) -> Handle {
+        if self.heap.len() >= MAX_PENDING || self.next_seq >= MAX_PUSHES {
+            self.overflowed = true;
+            return Handle { seq_slot: u64::MAX };
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s as usize,
+            None => {
+                self.pos.push(FREE);
+                self.payload.push(None);
+                self.pos.len() - 1
+            }
+        };
+        let seq_slot = (self.next_seq << SLOT_BITS) | slot as u64;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        self.payload[slot] = Some(event);
+        let i = self.heap.len();
+        self.heap.push(Node {
+            time: time.as_us(),
+            seq_slot,
+        });
+        self.pos[slot] = i as u32;
+        self.sift_up(i);
+        Handle { seq_slot }
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let top = *self.heap.first()?;
+        self.remove_at(0);
+        let event = self.release(top.slot());
+        Some((SimTime(top.time), event))
+    }
+
+    /// Removes a pending entry; does nothing if it already popped or was cancelled.
+    pub fn cancel(&mut self, h: Handle) {
+        let slot = (h.seq_slot & SLOT_MASK) as usize;
+        let Some(&p) = self.pos.get(slot) else {
+            return;
+        };
+        if p == FREE || self.heap[p as usize].seq_slot != h.seq_slot {
+            return;
+        }
+        self.remove_at(p as usize);
+        self.release(slot);
+    }
+
+    /// Whether a push was refused because a bound was reached.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
     }
 
     pub fn len(&self) -> usize {
@@ -73,11 +137,73 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
+
+    fn release(&mut self, slot: usize) -> E {
+        self.pos[slot] = FREE;
+        self.free.push(slot as u32);
+        self.payload[slot]
+            .take()
+            .expect("a pending slot holds its event")
+    }
+
+    /// Takes the node at `i` out of the heap (its slot is released by the caller).
+    fn remove_at(&mut self, i: usize) {
+        let last = self.heap.pop().expect("non-empty heap");
+        if i < self.heap.len() {
+            self.heap[i] = last;
+            self.pos[last.slot()] = i as u32;
+            self.sift_down(i);
+            self.sift_up(i);
+        }
+    }
+
+    fn sift_up(&mut self, mut i: usize) {
+        let node = self.heap[i];
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            let p = self.heap[parent];
+            if p.key() <= node.key() {
+                break;
+            }
+            self.heap[i] = p;
+            self.pos[p.slot()] = i as u32;
+            i = parent;
+        }
+        self.heap[i] = node;
+        self.pos[node.slot()] = i as u32;
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        let n = self.heap.len();
+        let node = self.heap[i];
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && self.heap[r].key() < self.heap[l].key() {
+                r
+            } else {
+                l
+            };
+            let child = self.heap[c];
+            if node.key() <= child.key() {
+                break;
+            }
+            self.heap[i] = child;
+            self.pos[child.slot()] = i as u32;
+            i = c;
+        }
+        self.heap[i] = node;
+        self.pos[node.slot()] = i as u32;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
 
     #[test]
     fn pops_in_time_order_and_fifo_on_ties() {
@@ -89,5 +215,59 @@ mod tests {
         q.push(SimTime(10), "a3");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
         assert_eq!(order, vec!["a1", "a2", "a3", "b", "c"]);
+    }
+
+    #[test]
+    fn cancelled_entries_never_pop_and_stale_handles_are_harmless() {
+        let mut q = EventQueue::new();
+        let a = q.push(SimTime(5), 'a');
+        let b = q.push(SimTime(1), 'b');
+        q.push(SimTime(3), 'c');
+        q.cancel(a);
+        q.cancel(a); // twice: nothing
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop(), Some((SimTime(1), 'b')));
+        // b's slot is reused by d; cancelling the old handle must not remove d.
+        q.push(SimTime(2), 'd');
+        q.cancel(b);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        assert_eq!(order, vec!['d', 'c']);
+    }
+
+    /// Against an independent model (a sorted list of (time, seq)), with random pushes,
+    /// pops and cancels.
+    #[test]
+    fn matches_a_sorted_list_under_random_operations() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut q = EventQueue::new();
+        let mut model: Vec<(u64, u64, u32)> = Vec::new();
+        let mut handles: Vec<(Handle, u64, u64)> = Vec::new();
+        let mut seq = 0u64;
+        for step in 0..20_000u32 {
+            match rng.random_range(0..10) {
+                0..=4 => {
+                    let t = rng.random_range(0..50u64);
+                    let h = q.push(SimTime(t), step);
+                    model.push((t, seq, step));
+                    handles.push((h, t, seq));
+                    seq += 1;
+                }
+                5..=7 => {
+                    model.sort_unstable();
+                    let want = (!model.is_empty()).then(|| model.remove(0));
+                    let got = q.pop();
+                    assert_eq!(got.map(|(t, e)| (t.0, e)), want.map(|(t, _, e)| (t, e)));
+                }
+                _ => {
+                    if !handles.is_empty() {
+                        let i = rng.random_range(0..handles.len());
+                        let (h, t, s) = handles.swap_remove(i);
+                        q.cancel(h);
+                        model.retain(|&(mt, ms, _)| (mt, ms) != (t, s));
+                    }
+                }
+            }
+            assert_eq!(q.len(), model.len());
+        }
     }
 }

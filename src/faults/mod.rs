@@ -1,12 +1,23 @@
 //! Failure processes: what breaks, when, and for how long.
 //!
 //! Owns the validated failure model (independent host crashes, correlated domain outages, trace
-//! replay) and the distributions behind it. It decides nothing about recovery: that belongs to
-//! the engine (`engine/`), the mechanisms (`infra/`) and the policy.
+//! replay, partitions, control-plane and guest failures, BMC faults, maintenance campaigns) and
+//! one run-time component per process (`host_crash`, `domain_outage`, `trace_replay`,
+//! `on_off`, `guest_crash`, `bmc`, `campaign`), each owning its keyed streams, its state and its
+//! events. It decides nothing about recovery: that belongs to the mechanisms (`infra/`), the
+//! policy, and the engine that dispatches between them (`engine/`).
+
+pub mod bmc;
+pub mod campaign;
+pub mod domain_outage;
+pub mod guest_crash;
+pub mod host_crash;
+pub mod maintenance;
+pub mod on_off;
+pub mod trace;
+pub mod trace_replay;
 
 pub use crate::core::dist;
-pub mod maintenance;
-pub mod trace;
 
 use crate::world::ids::HostId;
 use crate::world::topology::DomainLevel;

@@ -3,7 +3,7 @@
 //! A host reports every `report_interval` at a fixed phase of its own; the service counts as
 //! down once the last report is older than `service_down_time`, or at once when forced down.
 //! Reports are not events: the state is computed when someone asks, from when reporting stopped
-//! or resumed, so a healthy fleet costs nothing.
+//! or resumed, so a healthy fleet costs nothing. `ServiceGroup` holds every host's record.
 
 use super::config::NovaServiceConfig;
 use crate::core::time::{SimDuration, SimTime};
@@ -96,6 +96,68 @@ impl Reporter {
             }
         }
         Some(last + cfg.service_down_time + SimDuration(1))
+    }
+}
+
+/// The Nova service records of every compute host: heartbeat history, the forced-down flag and
+/// the `disabled` flag operators and controllers set.
+#[derive(Clone, Debug)]
+pub struct ServiceGroup {
+    reporters: Vec<Reporter>,
+    disabled: Vec<bool>,
+}
+
+impl ServiceGroup {
+    /// One reporter per host with its heartbeat phase; `disabled` hosts start disabled.
+    pub fn new(phases: Vec<SimDuration>, disabled: Vec<bool>) -> Self {
+        ServiceGroup {
+            reporters: phases.into_iter().map(Reporter::new).collect(),
+            disabled,
+        }
+    }
+
+    pub fn reporter(&self, h: usize) -> &Reporter {
+        &self.reporters[h]
+    }
+
+    /// Starts or stops a host's heartbeat to match whether it can report.
+    pub fn set_reporting(&mut self, h: usize, reporting: bool, now: SimTime) {
+        let r = &mut self.reporters[h];
+        if reporting {
+            r.resume(now);
+        } else {
+            r.stop(now);
+        }
+    }
+
+    pub fn is_up(&self, h: usize, now: SimTime, cfg: &NovaServiceConfig) -> bool {
+        self.reporters[h].is_up(now, cfg)
+    }
+
+    pub fn disabled(&self, h: usize) -> bool {
+        self.disabled[h]
+    }
+
+    pub fn set_disabled(&mut self, h: usize, disabled: bool) {
+        self.disabled[h] = disabled;
+    }
+
+    pub fn set_forced_down(&mut self, h: usize, down: bool) {
+        self.reporters[h].forced_down = down;
+    }
+
+    /// Time until the next tick of a periodic check with `interval`, phased like the host's
+    /// heartbeats, strictly after `now`.
+    pub fn next_tick(&self, h: usize, interval: SimDuration, now: SimTime) -> SimDuration {
+        let i = interval.as_us().max(1);
+        let p = self.reporters[h].phase.as_us() % i;
+        let now = now.as_us();
+        let next = if now < p {
+            p
+        } else {
+            p + ((now - p) / i + 1) * i
+        };
+        SimDuration(next - now)
     }
 }
 

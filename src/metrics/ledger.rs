@@ -120,6 +120,16 @@ impl VmLedger {
         }
     }
 
+    /// The time in each state of every VM (after `finish`), leaving the ledger empty.
+    pub fn take_times(&mut self) -> Vec<[u64; VM_STATES]> {
+        std::mem::take(&mut self.time_us)
+    }
+
+    /// Every recorded outage length, leaving the ledger without them.
+    pub fn take_outages(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.outage_us)
+    }
+
     /// Closes every open interval at `end`.
     pub fn finish(&mut self, end: SimTime) {
         for i in 0..self.state.len() {

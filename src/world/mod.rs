@@ -5,4 +5,5 @@
 
 pub mod ids;
 pub mod topology;
+pub mod truth;
 pub mod vms;

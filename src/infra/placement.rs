@@ -1,0 +1,159 @@
+//! Nova's scheduler at run time: what each host has allocated, the allocations of evacuated
+//! VMs still held against their dead source, server-group membership, and the choice of a
+//! move's target (ComputeFilter: enabled, out of maintenance and up; RAM/CPU/disk with the
+//! held allocations counted; hard server-group rules; then the RAM weigher).
+
+use super::scheduler::{Claim, HostUsage};
+use super::weigher_index::WeigherIndex;
+use crate::policy::api::Placement as Where;
+use crate::world::ids::{HostId, ServerGroupId};
+use crate::world::vms::GroupPolicy;
+use std::collections::BTreeMap;
+
+pub struct Placement {
+    usage: Vec<HostUsage>,
+    /// Allocations of evacuated VMs still counted against their old host until its
+    /// nova-compute restarts (`_destroy_evacuated_instances`).
+    held: Vec<Vec<Claim>>,
+    members: BTreeMap<(ServerGroupId, HostId), u32>,
+    /// Hosts that may take a move (enabled, out of maintenance), by free RAM.
+    index: WeigherIndex,
+    listed: Vec<bool>,
+}
+
+/// What the scheduler needs to know of the VM being moved.
+pub struct Request {
+    pub claim: Claim,
+    pub group: Option<(ServerGroupId, GroupPolicy)>,
+    pub source: HostId,
+}
+
+impl Placement {
+    /// `usage` already holds the initial placement; `members` its server-group counts. Every
+    /// host starts listed unless `unlisted`.
+    pub fn new(
+        usage: Vec<HostUsage>,
+        members: BTreeMap<(ServerGroupId, HostId), u32>,
+        fault_domain: &[usize],
+        n_fd: usize,
+        unlisted: &[HostId],
+    ) -> Self {
+        let mut index = WeigherIndex::new(fault_domain, n_fd);
+        let mut listed = vec![true; usage.len()];
+        for h in unlisted {
+            listed[h.index()] = false;
+        }
+        for (h, u) in usage.iter().enumerate() {
+            if listed[h] {
+                index.set(HostId(h as u32), Some(u.free_ram_mib()));
+            }
+        }
+        Placement {
+            held: vec![Vec::new(); usage.len()],
+            usage,
+            members,
+            index,
+            listed,
+        }
+    }
+
+    pub fn usage(&self, h: HostId) -> &HostUsage {
+        &self.usage[h.index()]
+    }
+
+    pub fn held(&self, h: HostId) -> &[Claim] {
+        &self.held[h.index()]
+    }
+
+    /// Whether the host may take moves at all (enabled and out of maintenance).
+    pub fn set_listed(&mut self, h: HostId, listed: bool) {
+        if self.listed[h.index()] != listed {
+            self.listed[h.index()] = listed;
+            self.reindex(h);
+        }
+    }
+
+    fn reindex(&mut self, h: HostId) {
+        let free = self.listed[h.index()].then(|| self.usage[h.index()].free_ram_mib());
+        self.index.set(h, free);
+    }
+
+    pub fn claim(&mut self, h: HostId, c: &Claim) {
+        self.usage[h.index()].add(c);
+        self.reindex(h);
+    }
+
+    pub fn release(&mut self, h: HostId, c: &Claim) {
+        self.usage[h.index()].remove(c);
+        self.reindex(h);
+    }
+
+    /// Keeps an evacuated VM's allocation on its source.
+    pub fn hold(&mut self, source: HostId, c: Claim) {
+        self.held[source.index()].push(c);
+    }
+
+    /// nova-compute starts on `h`: init_host destroys evacuated guests and frees their
+    /// allocations.
+    pub fn release_held(&mut self, h: HostId) {
+        for c in std::mem::take(&mut self.held[h.index()]) {
+            self.release(h, &c);
+        }
+    }
+
+    /// A server-group member moves.
+    pub fn move_member(&mut self, g: ServerGroupId, from: HostId, to: HostId) {
+        if let Some(n) = self.members.get_mut(&(g, from)) {
+            *n -= 1;
+        }
+        *self.members.entry((g, to)).or_insert(0) += 1;
+    }
+
+    /// The target Nova's scheduler picks for a move, if any host passes the filters.
+    /// `service_up` is the ComputeFilter's service-group check; `fault_domain_of` maps hosts.
+    pub fn pick(
+        &mut self,
+        req: &Request,
+        wanted: &Where,
+        service_up: impl Fn(HostId) -> bool,
+        n_hosts: usize,
+    ) -> Option<HostId> {
+        let members = &self.members;
+        let usage = &self.usage;
+        let ok = |h: HostId| {
+            if h == req.source || !service_up(h) || !usage[h.index()].fits(&req.claim) {
+                return false;
+            }
+            match req.group {
+                Some((g, GroupPolicy::AntiAffinity)) => {
+                    members.get(&(g, h)).copied().unwrap_or(0) == 0
+                }
+                Some((g, GroupPolicy::Affinity)) => {
+                    let elsewhere = members
+                        .iter()
+                        .any(|((gg, hh), n)| *gg == g && *hh != req.source && *n > 0);
+                    !elsewhere || members.get(&(g, h)).copied().unwrap_or(0) > 0
+                }
+                _ => true,
+            }
+        };
+        match wanted {
+            Where::Any => self.index.best(None, ok),
+            Where::Host { host } => {
+                let h = HostId(*host);
+                (h.index() < n_hosts && self.listed[h.index()] && ok(h)).then_some(h)
+            }
+            Where::FaultDomain {
+                fault_domain,
+                strict,
+            } => {
+                let fd = *fault_domain as usize;
+                match self.index.best(Some(fd), ok) {
+                    Some(h) => Some(h),
+                    None if !*strict => self.index.best(None, ok),
+                    None => None,
+                }
+            }
+        }
+    }
+}

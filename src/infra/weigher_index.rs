@@ -1,0 +1,183 @@
+//! Hosts in the RAM weigher's order (most free RAM first, lowest id on ties), for finding a
+//! move's target without scanning the fleet.
+//!
+//! A segment tree over the hosts, its leaves ordered by (fault domain, host id) so that every
+//! fault domain is one contiguous leaf range. Each node holds the best key of its subtree; a key
+//! packs free RAM above the complement of the host id, so one integer comparison is the
+//! weigher's order and ties go to the lowest id. Hosts that may take no move at all (disabled,
+//! in maintenance) are removed from the tree, so a search never wades through them however
+//! many there are. `best` visits candidates in weigher order, best-first, each in O(log hosts)
+//! and without allocation (the search frontier is a reused buffer). Hand-written: the ordered
+//! containers of std and the crates we looked at re-balance on every update (a remove and an
+//! insert per claim change) where this updates one leaf-to-root path in place.
+
+use crate::world::ids::HostId;
+
+/// No host: sorts below every real key.
+const ABSENT: u64 = 0;
+/// Bits of the key that hold the (complemented) host id.
+const ID_BITS: u32 = 24;
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
+/// Most free RAM a key can carry, MiB (2⁴⁰ MiB = 1 EiB).
+const MAX_FREE_MIB: u64 = (1 << (64 - ID_BITS)) - 2;
+/// Most hosts the index can hold.
+pub const MAX_HOSTS: usize = 1 << ID_BITS;
+
+#[derive(Clone, Debug)]
+pub struct WeigherIndex {
+    /// Leaves start at `size`; node i has children 2i and 2i + 1.
+    tree: Vec<u64>,
+    size: usize,
+    /// Leaf position of each host.
+    leaf: Vec<u32>,
+    /// Leaf range `[lo, hi)` of each fault domain.
+    fd_range: Vec<(u32, u32)>,
+    frontier: Vec<(u64, u32)>,
+}
+
+fn key(h: HostId, free_ram_mib: u64) -> u64 {
+    // Free RAM + 1 so an empty host still sorts above ABSENT.
+    ((free_ram_mib.min(MAX_FREE_MIB) + 1) << ID_BITS) | (ID_MASK - u64::from(h.0))
+}
+
+fn host_of(k: u64) -> HostId {
+    HostId((ID_MASK - (k & ID_MASK)) as u32)
+}
+
+impl WeigherIndex {
+    /// `fault_domain[h]` is host h's fault domain index; every host starts absent.
+    pub fn new(fault_domain: &[usize], n_fd: usize) -> Self {
+        assert!(
+            fault_domain.len() <= MAX_HOSTS,
+            "host count checked by the reader"
+        );
+        let n = fault_domain.len();
+        let size = n.next_power_of_two().max(1);
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|&h| (fault_domain[h as usize], h));
+        let mut leaf = vec![0u32; n];
+        let mut fd_range = vec![(0u32, 0u32); n_fd];
+        for (pos, &h) in order.iter().enumerate() {
+            leaf[h as usize] = pos as u32;
+        }
+        let mut pos = 0u32;
+        for (fd, range) in fd_range.iter_mut().enumerate() {
+            let count = fault_domain.iter().filter(|&&f| f == fd).count() as u32;
+            *range = (pos, pos + count);
+            pos += count;
+        }
+        WeigherIndex {
+            tree: vec![ABSENT; 2 * size],
+            size,
+            leaf,
+            fd_range,
+            frontier: Vec::new(),
+        }
+    }
+
+    /// Lists `h` with `free_ram_mib`, or removes it (`None`).
+    pub fn set(&mut self, h: HostId, free_ram_mib: Option<u64>) {
+        let mut i = self.size + self.leaf[h.index()] as usize;
+        self.tree[i] = free_ram_mib.map_or(ABSENT, |f| key(h, f));
+        while i > 1 {
+            i /= 2;
+            self.tree[i] = self.tree[2 * i].max(self.tree[2 * i + 1]);
+        }
+    }
+
+    pub fn contains(&self, h: HostId) -> bool {
+        self.tree[self.size + self.leaf[h.index()] as usize] != ABSENT
+    }
+
+    /// The first listed host in weigher order, within fault domain `fd` if given, for which
+    /// `accept` holds.
+    pub fn best(
+        &mut self,
+        fd: Option<usize>,
+        mut accept: impl FnMut(HostId) -> bool,
+    ) -> Option<HostId> {
+        let (lo, hi) = match fd {
+            Some(f) => self.fd_range.get(f).copied().unwrap_or((0, 0)),
+            None => (0, self.size as u32),
+        };
+        let (lo, hi) = (lo as usize + self.size, hi as usize + self.size);
+        let mut frontier = std::mem::take(&mut self.frontier);
+        frontier.clear();
+        let mut found = None;
+        if lo < hi {
+            frontier.push((self.tree[1], 1));
+        }
+        // Best-first: the frontier's largest key is popped; a node's key bounds its subtree.
+        while let Some((k, node)) = pop_max(&mut frontier) {
+            if k == ABSENT {
+                break;
+            }
+            let node = node as usize;
+            if node >= self.size {
+                if node >= lo && node < hi && accept(host_of(k)) {
+                    found = Some(host_of(k));
+                    break;
+                }
+                continue;
+            }
+            for c in [2 * node, 2 * node + 1] {
+                // Only subtrees overlapping [lo, hi).
+                let level = usize::BITS - 1 - c.leading_zeros();
+                let span = self.size >> level;
+                let (first, last) = (c * span, c * span + span - 1);
+                if last < lo || first >= hi || self.tree[c] == ABSENT {
+                    continue;
+                }
+                frontier.push((self.tree[c], c as u32));
+            }
+        }
+        self.frontier = frontier;
+        found
+    }
+}
+
+/// Removes and returns the largest element of a small unsorted frontier (it holds a few nodes
+/// per level visited, so a linear scan beats a heap).
+fn pop_max(v: &mut Vec<(u64, u32)>) -> Option<(u64, u32)> {
+    let (i, _) = v.iter().enumerate().max_by_key(|(_, e)| e.0)?;
+    Some(v.swap_remove(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Against the weigher's definition: sort listed hosts by (free RAM desc, id asc).
+    #[test]
+    fn visits_hosts_in_weigher_order_within_a_fault_domain() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for n in [1usize, 2, 3, 7, 64, 100] {
+            let fds: Vec<usize> = (0..n).map(|_| rng.random_range(0..3)).collect();
+            let mut idx = WeigherIndex::new(&fds, 3);
+            let mut free: Vec<Option<u64>> = vec![None; n];
+            for _ in 0..300 {
+                let h = rng.random_range(0..n);
+                let f = (rng.random_range(0..4) > 0).then(|| rng.random_range(0..5u64) * 1024);
+                free[h] = f;
+                idx.set(HostId(h as u32), f);
+                let fd = (rng.random_range(0..2) == 0).then(|| rng.random_range(0..3usize));
+                let skip = rng.random_range(0..3usize);
+                let mut want: Vec<(std::cmp::Reverse<u64>, u32)> = (0..n)
+                    .filter(|&i| free[i].is_some() && fd.is_none_or(|f| fds[i] == f))
+                    .map(|i| (std::cmp::Reverse(free[i].unwrap()), i as u32))
+                    .collect();
+                want.sort();
+                // Accept the (skip+1)-th candidate: checks the visiting order, not just the best.
+                let mut seen = Vec::new();
+                let got = idx.best(fd, |h| {
+                    seen.push(h.0);
+                    seen.len() > skip
+                });
+                let expect: Vec<u32> = want.iter().take(skip + 1).map(|w| w.1).collect();
+                assert_eq!(seen, expect);
+                assert_eq!(got.map(|h| h.0), want.get(skip).map(|w| w.1));
+            }
+        }
+    }
+}
