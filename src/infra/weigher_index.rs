@@ -6,8 +6,8 @@
 //! packs free RAM above the complement of the host id, so one integer comparison is the
 //! weigher's order and ties go to the lowest id. Hosts that may take no move at all (disabled,
 //! in maintenance) are removed from the tree, so a search never wades through them however
-//! many there are. `best` visits candidates in weigher order, best-first, each in O(log hosts)
-//! and without allocation (the search frontier is a reused buffer). Hand-written: the ordered
+//! many there are. `best` visits candidates in weigher order, each in O(log hosts) and without
+//! allocation. Hand-written: the ordered
 //! containers of std and the crates we looked at re-balance on every update (a remove and an
 //! insert per claim change) where this updates one leaf-to-root path in place.
 
@@ -32,7 +32,8 @@ pub struct WeigherIndex {
     leaf: Vec<u32>,
     /// Leaf range `[lo, hi)` of each fault domain.
     fd_range: Vec<(u32, u32)>,
-    frontier: Vec<(u64, u32)>,
+    /// Candidates taken out during a search (a reused buffer).
+    rejected: Vec<(HostId, u64)>,
 }
 
 fn key(h: HostId, free_ram_mib: u64) -> u64 {
@@ -71,18 +72,13 @@ impl WeigherIndex {
             size,
             leaf,
             fd_range,
-            frontier: Vec::new(),
+            rejected: Vec::new(),
         }
     }
 
     /// Lists `h` with `free_ram_mib`, or removes it (`None`).
     pub fn set(&mut self, h: HostId, free_ram_mib: Option<u64>) {
-        let mut i = self.size + self.leaf[h.index()] as usize;
-        self.tree[i] = free_ram_mib.map_or(ABSENT, |f| key(h, f));
-        while i > 1 {
-            i /= 2;
-            self.tree[i] = self.tree[2 * i].max(self.tree[2 * i + 1]);
-        }
+        self.put(h, free_ram_mib.map_or(ABSENT, |f| key(h, f)));
     }
 
     pub fn contains(&self, h: HostId) -> bool {
@@ -90,7 +86,9 @@ impl WeigherIndex {
     }
 
     /// The first listed host in weigher order, within fault domain `fd` if given, for which
-    /// `accept` holds.
+    /// `accept` holds. A rejected host is taken out of the tree for the rest of the search (one
+    /// leaf-to-root update) and put back before returning, so each candidate costs O(log hosts)
+    /// and the best of the whole fleet is just the root.
     pub fn best(
         &mut self,
         fd: Option<usize>,
@@ -100,47 +98,59 @@ impl WeigherIndex {
             Some(f) => self.fd_range.get(f).copied().unwrap_or((0, 0)),
             None => (0, self.size as u32),
         };
-        let (lo, hi) = (lo as usize + self.size, hi as usize + self.size);
-        let mut frontier = std::mem::take(&mut self.frontier);
-        frontier.clear();
+        let mut rejected = std::mem::take(&mut self.rejected);
+        rejected.clear();
         let mut found = None;
-        if lo < hi {
-            frontier.push((self.tree[1], 1));
-        }
-        // Best-first: the frontier's largest key is popped; a node's key bounds its subtree.
-        while let Some((k, node)) = pop_max(&mut frontier) {
+        loop {
+            let k = self.range_max(lo as usize, hi as usize);
             if k == ABSENT {
                 break;
             }
-            let node = node as usize;
-            if node >= self.size {
-                if node >= lo && node < hi && accept(host_of(k)) {
-                    found = Some(host_of(k));
-                    break;
-                }
-                continue;
+            let h = host_of(k);
+            if accept(h) {
+                found = Some(h);
+                break;
             }
-            for c in [2 * node, 2 * node + 1] {
-                // Only subtrees overlapping [lo, hi).
-                let level = usize::BITS - 1 - c.leading_zeros();
-                let span = self.size >> level;
-                let (first, last) = (c * span, c * span + span - 1);
-                if last < lo || first >= hi || self.tree[c] == ABSENT {
-                    continue;
-                }
-                frontier.push((self.tree[c], c as u32));
-            }
+            rejected.push((h, k));
+            self.put(h, ABSENT);
         }
-        self.frontier = frontier;
+        for &(h, k) in &rejected {
+            self.put(h, k);
+        }
+        self.rejected = rejected;
         found
     }
-}
 
-/// Removes and returns the largest element of a small unsorted frontier (it holds a few nodes
-/// per level visited, so a linear scan beats a heap).
-fn pop_max(v: &mut Vec<(u64, u32)>) -> Option<(u64, u32)> {
-    let (i, _) = v.iter().enumerate().max_by_key(|(_, e)| e.0)?;
-    Some(v.swap_remove(i))
+    fn put(&mut self, h: HostId, k: u64) {
+        let mut i = self.size + self.leaf[h.index()] as usize;
+        self.tree[i] = k;
+        while i > 1 {
+            i /= 2;
+            self.tree[i] = self.tree[2 * i].max(self.tree[2 * i + 1]);
+        }
+    }
+
+    /// The best key among leaves `[lo, hi)`.
+    fn range_max(&self, lo: usize, hi: usize) -> u64 {
+        if lo == 0 && hi >= self.size {
+            return self.tree[1];
+        }
+        let (mut l, mut r) = (lo + self.size, hi + self.size);
+        let mut best = ABSENT;
+        while l < r {
+            if l & 1 == 1 {
+                best = best.max(self.tree[l]);
+                l += 1;
+            }
+            if r & 1 == 1 {
+                r -= 1;
+                best = best.max(self.tree[r]);
+            }
+            l /= 2;
+            r /= 2;
+        }
+        best
+    }
 }
 
 #[cfg(test)]

@@ -65,15 +65,22 @@ impl VmState {
 /// Most outage episodes kept per replication: enough for any percentile, bounded memory.
 pub const MAX_EPISODES: usize = 2_000_000;
 
+/// One VM's accounting, kept together so a state change touches one place.
+#[derive(Clone, Copy, Debug)]
+struct VmRecord {
+    /// Time in each state so far.
+    time_us: [u64; VM_STATES],
+    since: SimTime,
+    /// When the current outage began (meaningful while unavailable).
+    outage_start: SimTime,
+    state: VmState,
+}
+
 /// Time in each state per VM, and the length of every outage (available → available again).
 pub struct VmLedger {
-    state: Vec<VmState>,
-    since: Vec<SimTime>,
-    /// When the VM's current outage began, while it is unavailable.
-    outage_start: Vec<Option<SimTime>>,
-    pub time_us: Vec<[u64; VM_STATES]>,
+    records: Vec<VmRecord>,
     /// Completed outages, in completion order (capped at `MAX_EPISODES`).
-    pub outage_us: Vec<u64>,
+    outage_us: Vec<u64>,
     /// VMs currently unavailable.
     pub unavailable: u32,
 }
@@ -81,48 +88,51 @@ pub struct VmLedger {
 impl VmLedger {
     pub fn new(n_vms: usize) -> Self {
         VmLedger {
-            state: vec![VmState::Running; n_vms],
-            since: vec![SimTime::ZERO; n_vms],
-            outage_start: vec![None; n_vms],
-            time_us: vec![[0; VM_STATES]; n_vms],
+            records: vec![
+                VmRecord {
+                    time_us: [0; VM_STATES],
+                    since: SimTime::ZERO,
+                    outage_start: SimTime::ZERO,
+                    state: VmState::Running,
+                };
+                n_vms
+            ],
             outage_us: Vec::new(),
             unavailable: 0,
         }
     }
 
     pub fn state(&self, vm: VmId) -> VmState {
-        self.state[vm.index()]
+        self.records[vm.index()].state
     }
 
     pub fn set(&mut self, vm: VmId, now: SimTime, s: VmState) {
-        let i = vm.index();
-        let old = self.state[i];
+        let r = &mut self.records[vm.index()];
+        let old = r.state;
         if old == s {
             return;
         }
-        self.time_us[i][old as usize] += now.since(self.since[i]).as_us();
-        self.state[i] = s;
-        self.since[i] = now;
+        r.time_us[old as usize] += now.since(r.since).as_us();
+        r.state = s;
+        r.since = now;
         match (old.is_available(), s.is_available()) {
             (true, false) => {
-                self.outage_start[i] = Some(now);
+                r.outage_start = now;
                 self.unavailable += 1;
             }
             (false, true) => {
                 self.unavailable -= 1;
-                if let Some(start) = self.outage_start[i].take() {
-                    if self.outage_us.len() < MAX_EPISODES {
-                        self.outage_us.push(now.since(start).as_us());
-                    }
+                if self.outage_us.len() < MAX_EPISODES {
+                    self.outage_us.push(now.since(r.outage_start).as_us());
                 }
             }
             _ => {}
         }
     }
 
-    /// The time in each state of every VM (after `finish`), leaving the ledger empty.
+    /// The time in each state of every VM (after `finish`).
     pub fn take_times(&mut self) -> Vec<[u64; VM_STATES]> {
-        std::mem::take(&mut self.time_us)
+        self.records.iter().map(|r| r.time_us).collect()
     }
 
     /// Every recorded outage length, leaving the ledger without them.
@@ -132,9 +142,9 @@ impl VmLedger {
 
     /// Closes every open interval at `end`.
     pub fn finish(&mut self, end: SimTime) {
-        for i in 0..self.state.len() {
-            self.time_us[i][self.state[i] as usize] += end.since(self.since[i]).as_us();
-            self.since[i] = end;
+        for r in &mut self.records {
+            r.time_us[r.state as usize] += end.since(r.since).as_us();
+            r.since = end;
         }
     }
 }
