@@ -52,4 +52,6 @@ pub struct ReplicationOutput {
     /// Whether the scenario has maintenance campaigns (maintenance metrics are reported).
     pub model_has_maintenance: bool,
     pub events: u64,
+    /// Mean size of the pending-event set over the events handled (after each pop).
+    pub pending_events_mean: f64,
 }
