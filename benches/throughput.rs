@@ -1,6 +1,6 @@
 //! Engine throughput benchmark: the "Engine v2" acceptance figures, measured the same way before
-//! and after. Run with `cargo bench --bench throughput` (about ten minutes on two cores, up to
-//! ~1.5 GiB at the 50k point). Wall-clock timing lives here, never in a test.
+//! and after. Run with `cargo bench --bench throughput` (about five minutes on two cores, up to
+//! ~1.3 GiB at the 50k point). Wall-clock timing lives here, never in a test.
 //!
 //! Sections, in this order:
 //!
