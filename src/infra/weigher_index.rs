@@ -126,7 +126,12 @@ impl WeigherIndex {
         self.tree[i] = k;
         while i > 1 {
             i /= 2;
-            self.tree[i] = self.tree[2 * i].max(self.tree[2 * i + 1]);
+            let m = self.tree[2 * i].max(self.tree[2 * i + 1]);
+            if self.tree[i] == m {
+                // Nothing above changes either.
+                break;
+            }
+            self.tree[i] = m;
         }
     }
 
