@@ -28,7 +28,7 @@ fn bench(label: &str, scenario: &str, overrides: &[&str], threads: &[usize]) {
         let s = t.elapsed().as_secs_f64();
         let events = r.events_total();
         let migrations: u64 = r
-            .outputs
+            .replications
             .iter()
             .map(|o| o.maintenance.live_migrations)
             .sum();

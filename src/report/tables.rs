@@ -1,8 +1,9 @@
 //! `vms.csv` and `hosts.csv`: one row per VM (or host) per replication, each carrying the seed
 //! so any row can be traced back to the run that made it.
 //!
-//! The writers take one replication at a time; `RunTables` streams both into an output
-//! directory (`vms_csv`/`hosts_csv` still build them in memory from a finished run). Rows allocate nothing: names are borrowed from the model, the seed is formatted once, and
+//! The tables are written while replications complete (`RunTables` is the sink of
+//! `runner::run_streaming`), one replication at a time, so they are never held in memory.
+//! Rows allocate nothing: names are borrowed from the model, the seed is formatted once, and
 //! numbers are formatted into one reused buffer exactly as `Display` (`to_string`) formats them.
 
 use super::atomic::AtomicFile;
@@ -229,24 +230,6 @@ impl<'m> RunTables<'m> {
         }
         Ok(written)
     }
-}
-
-/// The whole `vms.csv` of a finished run, in memory.
-pub fn vms_csv(model: &Model, result: &crate::runner::RunResult) -> csv::Result<Vec<u8>> {
-    let mut t = VmsTable::new(Vec::new(), model)?;
-    for out in &result.outputs {
-        t.write(out)?;
-    }
-    Ok(t.into_inner()?)
-}
-
-/// The whole `hosts.csv` of a finished run, in memory.
-pub fn hosts_csv(model: &Model, result: &crate::runner::RunResult) -> csv::Result<Vec<u8>> {
-    let mut t = HostsTable::new(Vec::new(), model)?;
-    for out in &result.outputs {
-        t.write(out)?;
-    }
-    Ok(t.into_inner()?)
 }
 
 #[cfg(test)]
