@@ -6,7 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
-use hasim::runner::RunResult;
+use hasim::runner::{RunError, RunResult, Sink};
 use hasim::scenario::model::Model;
 use hasim::sweep::{expand, parse_axis, Axis};
 use std::path::{Path, PathBuf};
@@ -182,12 +182,14 @@ fn validate(files: &[PathBuf], set: &[String], grid: &[Axis]) -> ExitCode {
     code
 }
 
-/// Runs a model with a progress bar that is drawn only when stderr is a terminal.
-fn run_model(
+/// Runs a model with a progress bar that is drawn only when stderr is a terminal, handing each
+/// replication's output to `sink` in replication order.
+fn run_streaming(
     model: &Model,
     threads: Option<u32>,
     label: &str,
-) -> Result<RunResult, InvariantViolation> {
+    sink: &mut Sink<'_>,
+) -> Result<RunResult, RunError> {
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(u64::from(model.simulation.replications)),
         indicatif::ProgressDrawTarget::stderr(),
@@ -200,9 +202,22 @@ fn run_model(
     );
     bar.set_prefix(label.to_string());
     let outcome =
-        hasim::runner::run_with_progress(model, threads.map(|t| t as usize), &|| bar.inc(1));
+        hasim::runner::run_streaming(model, threads.map(|t| t as usize), &|| bar.inc(1), sink);
     bar.finish_and_clear();
     outcome
+}
+
+/// `run_streaming` without a sink (compare and sweep keep only the compact results).
+fn run_model(
+    model: &Model,
+    threads: Option<u32>,
+    label: &str,
+) -> Result<RunResult, InvariantViolation> {
+    match run_streaming(model, threads, label, &mut |_| Ok(())) {
+        Ok(r) => Ok(r),
+        Err(RunError::Invariant(v)) => Err(v),
+        Err(RunError::Sink(e)) => unreachable!("the empty sink cannot fail: {e}"),
+    }
 }
 
 fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> ExitCode {
@@ -245,15 +260,24 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         "hasim: {} seed {} ({} replications)",
         model.name, model.simulation.seed, model.simulation.replications
     );
-    let result = match run_model(&model, common.threads, &model.name) {
-        Ok(r) => r,
-        Err(v) => return invariant_failure(file, &model, &v),
-    };
     let out_dir = common
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&model.name));
-    let written = match hasim::report::write_all(&out_dir, &model, &result) {
+    // The per-VM and per-host tables are written while replications complete, under temporary
+    // names: renamed into place by `write_all`, removed if the run fails.
+    let mut tables = match hasim::report::tables::RunTables::create(&out_dir, &model) {
+        Ok(t) => t,
+        Err(e) => return write_failed(&out_dir, e),
+    };
+    let result = match run_streaming(&model, common.threads, &model.name, &mut |out| {
+        tables.write(out)
+    }) {
+        Ok(r) => r,
+        Err(RunError::Invariant(v)) => return invariant_failure(file, &model, &v),
+        Err(RunError::Sink(e)) => return write_failed(&out_dir, e),
+    };
+    let written = match hasim::report::write_all(&out_dir, &model, &result, tables) {
         Ok(w) => w,
         Err(e) => return write_failed(&out_dir, e),
     };

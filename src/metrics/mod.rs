@@ -4,6 +4,7 @@
 pub mod expect;
 pub mod ledger;
 pub mod paired;
+pub mod pooled;
 pub mod replication;
 pub mod stats;
 pub mod summary;

@@ -162,7 +162,7 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
             row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
             let [lo, hi] = ci_cells(m.ci95);
             row.extend([name.clone(), m.mean.to_string(), lo, hi, m.unit.to_string()]);
-            row.push(r.outputs.len().to_string());
+            row.push(r.replications.len().to_string());
             row.push(seed.to_string());
             w.write_record(&row)?;
         }

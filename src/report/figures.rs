@@ -1,28 +1,28 @@
-//! The charts of a run, built from its results: what `hasim run` draws into the output folder
-//! and `report.html` inlines.
+//! The charts of a run, built from its results (the pooled `RunResult::charts`, reduced while
+//! replications complete): what `hasim run` draws into the output folder and `report.html`
+//! inlines.
 
 use super::plots::{LogCdf, StackedBars, StepPanels};
-use crate::core::time::{US_PER_D, US_PER_Y};
+use crate::core::time::US_PER_D;
 use crate::metrics::ledger::VmState;
-use crate::metrics::summary::vm_figures;
 use crate::runner::RunResult;
 use crate::scenario::model::Model;
 
 /// Per-VM unavailability across all replications, one series per workload when there are several.
 pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {
-    let mut per_workload: Vec<Vec<f64>> = vec![Vec::new(); model.workloads.len()];
-    for out in &result.outputs {
-        for (i, f) in vm_figures(out).iter().enumerate() {
-            per_workload[model.vms[i].workload.index()].push(1.0 - f.availability);
-        }
-    }
+    let per_workload = &result.charts.unavailability;
     let mut all: Vec<f64> = per_workload.iter().flatten().copied().collect();
-    all.sort_by(f64::total_cmp);
+    // Unstable sorts are in place and give the same sequence: under `total_cmp` equal values
+    // are the same bits.
+    all.sort_unstable_by(f64::total_cmp);
     let zeros = all.iter().filter(|u| **u <= 0.0).count();
-    let mut series = vec![("all VMs".to_string(), all.clone())];
+    let note =
+        (zeros > 0).then(|| format!("{zeros} of {} with no downtime start the curve", all.len()));
+    let mut series = vec![("all VMs".to_string(), all)];
     if model.workloads.len() > 1 {
-        for (w, mut v) in per_workload.into_iter().enumerate() {
-            v.sort_by(f64::total_cmp);
+        for (w, v) in per_workload.iter().enumerate() {
+            let mut v = v.clone();
+            v.sort_unstable_by(f64::total_cmp);
             series.push((model.workloads[w].name.clone(), v));
         }
     }
@@ -37,8 +37,7 @@ pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {
             (5e-4, "99.95 %".into()),
             (1e-4, "99.99 %".into()),
         ],
-        note: (zeros > 0)
-            .then(|| format!("{zeros} of {} with no downtime start the curve", all.len())),
+        note,
     }
 }
 
@@ -48,18 +47,13 @@ pub fn downtime_by_cause(model: &Model, result: &RunResult) -> StackedBars {
         .into_iter()
         .filter(|s| !s.is_available())
         .collect();
-    let mut totals = vec![vec![0.0; causes.len()]; model.workloads.len()];
-    let mut vm_years = vec![0.0; model.workloads.len()];
-    for out in &result.outputs {
-        let years = out.horizon.as_us() as f64 / US_PER_Y as f64;
-        for (i, t) in out.vm_time_us.iter().enumerate() {
-            let w = model.vms[i].workload.index();
-            vm_years[w] += years;
-            for (c, s) in causes.iter().enumerate() {
-                totals[w][c] += t[*s as usize] as f64 / 60e6;
-            }
-        }
-    }
+    let totals: Vec<Vec<f64>> = result
+        .charts
+        .state_min
+        .iter()
+        .map(|w| causes.iter().map(|s| w[*s as usize]).collect())
+        .collect();
+    let vm_years = &result.charts.vm_years;
     let used: Vec<usize> = (0..causes.len())
         .filter(|c| totals.iter().any(|w| w[*c] > 0.0))
         .collect();
@@ -74,7 +68,7 @@ pub fn downtime_by_cause(model: &Model, result: &RunResult) -> StackedBars {
             .collect(),
         values: totals
             .iter()
-            .zip(&vm_years)
+            .zip(vm_years)
             .map(|(w, y)| {
                 used.iter()
                     .map(|c| w[*c] / y.max(f64::MIN_POSITIVE))
@@ -86,8 +80,7 @@ pub fn downtime_by_cause(model: &Model, result: &RunResult) -> StackedBars {
 
 /// Hosts and VMs down over the first replication.
 pub fn timeline(model: &Model, result: &RunResult) -> Option<StepPanels> {
-    let out = result.outputs.first()?;
-    let tl = out.timeline.as_ref()?;
+    let (tl, horizon) = result.charts.timeline.as_ref()?;
     let days = |t: u64| t as f64 / US_PER_D as f64;
     let vms: Vec<(f64, f64)> = tl
         .points
@@ -108,7 +101,7 @@ pub fn timeline(model: &Model, result: &RunResult) -> Option<StepPanels> {
             if tl.truncated { " (truncated)" } else { "" }
         ),
         x_desc: "simulated time (days)".into(),
-        x_max: days(out.horizon.as_us()),
+        x_max: days(horizon.as_us()),
         panels: vec![("VMs down".into(), vms), ("hosts down".into(), hosts)],
     })
 }
@@ -116,14 +109,15 @@ pub fn timeline(model: &Model, result: &RunResult) -> Option<StepPanels> {
 /// Time from a VM going down to running again, pooled over replications.
 pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
     let mut mins: Vec<f64> = result
-        .outputs
+        .charts
+        .vm_outage_us
         .iter()
-        .flat_map(|o| o.vm_outage_us.iter().map(|us| *us as f64 / 60e6))
+        .map(|us| *us as f64 / 60e6)
         .collect();
     if mins.is_empty() {
         return None;
     }
-    mins.sort_by(f64::total_cmp);
+    mins.sort_unstable_by(f64::total_cmp);
     Some(LogCdf {
         stem: "recovery_time_cdf".into(),
         title: format!(
@@ -146,9 +140,10 @@ pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
 /// Google's published median and p99 (Ruprecht et al., VEE 2018) for reference.
 pub fn blackout_histogram(model: &Model, result: &RunResult) -> Option<super::plots::Histogram> {
     let values: Vec<f64> = result
-        .outputs
+        .charts
+        .blackout_us
         .iter()
-        .flat_map(|o| o.maintenance.blackout_us.iter().map(|us| *us as f64 / 1e3))
+        .map(|us| *us as f64 / 1e3)
         .collect();
     if values.is_empty() {
         return None;

@@ -1,5 +1,6 @@
-//! Exporters of aggregated results: JSON summary, CSV tables, the text summary. They consume a
-//! `RunResult` and never reach into the engine. All files are written atomically.
+//! Exporters of aggregated results: JSON summary, CSV tables, the text summary, charts. They
+//! consume a `RunResult` (and, for the per-VM tables, each replication's output as the runner
+//! hands it over) and never reach into the engine. All files are written atomically.
 
 pub mod atomic;
 pub mod experiments;
@@ -14,26 +15,21 @@ use crate::runner::RunResult;
 use crate::scenario::model::Model;
 use std::path::{Path, PathBuf};
 
-/// Writes `summary.json`, `vms.csv` and `hosts.csv` into `dir`; returns the paths written.
-pub fn write_all(dir: &Path, model: &Model, result: &RunResult) -> std::io::Result<Vec<PathBuf>> {
-    let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
+/// Writes `summary.json` into `dir`, renames the streamed `vms.csv` and `hosts.csv` into place
+/// and draws the charts; returns the paths written.
+pub fn write_all(
+    dir: &Path,
+    model: &Model,
+    result: &RunResult,
+    tables: tables::RunTables<'_>,
+) -> std::io::Result<Vec<PathBuf>> {
     let mut summary =
         serde_json::to_vec_pretty(&json::summary(model, result)).map_err(std::io::Error::other)?;
     summary.push(b'\n');
-    let files = [
-        ("summary.json", summary),
-        ("vms.csv", tables::vms_csv(model, result).map_err(to_io)?),
-        (
-            "hosts.csv",
-            tables::hosts_csv(model, result).map_err(to_io)?,
-        ),
-    ];
-    let mut written = Vec::new();
-    for (name, bytes) in files {
-        let p = dir.join(name);
-        atomic::write_atomic(&p, &bytes)?;
-        written.push(p);
-    }
+    let p = dir.join("summary.json");
+    atomic::write_atomic(&p, &summary)?;
+    let mut written = vec![p];
+    written.extend(tables.commit()?);
     written.extend(write_run_charts(dir, model, result).map_err(std::io::Error::other)?);
     Ok(written)
 }
@@ -46,12 +42,14 @@ pub fn write_run_charts(
 ) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     let mut inline = Vec::new();
+    // Each chart's data is dropped once drawn: the pooled CDFs are as long as the run.
     let cdf = figures::availability_cdf(model, result);
     written.extend(plots::write_chart(dir, &cdf)?);
     inline.push(html::figure(
         "Per-VM unavailability, pooled over replications; the vertical lines mark common SLA levels.",
         &cdf,
     )?);
+    drop(cdf);
     let causes = figures::downtime_by_cause(model, result);
     written.extend(plots::write_chart(dir, &causes)?);
     inline.push(html::figure(

@@ -1,75 +1,161 @@
 //! `vms.csv` and `hosts.csv`: one row per VM (or host) per replication, each carrying the seed
 //! so any row can be traced back to the run that made it.
+//!
+//! The tables are written while replications complete (`RunTables` is the sink of
+//! `runner::run_streaming`), one replication at a time, so they are never held in memory.
+//! Rows allocate nothing: names are borrowed from the model, the seed is formatted once, and
+//! numbers are formatted into one reused buffer exactly as `Display` (`to_string`) formats them.
 
+use super::atomic::AtomicFile;
 use crate::metrics::ledger::VmState;
+use crate::metrics::replication::ReplicationOutput;
 use crate::metrics::summary::vm_figures;
-use crate::runner::RunResult;
 use crate::scenario::model::Model;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
-    w.into_inner().expect("writing to memory cannot fail")
+/// 2^53: every integer below it is an exact `f64`.
+const EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// Formats numbers into a reused buffer, byte for byte as their `Display` does.
+#[derive(Default)]
+struct Num {
+    buf: Vec<u8>,
+    int: itoa::Buffer,
 }
 
-pub fn vms_csv(model: &Model, result: &RunResult) -> csv::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        "replication",
-        "seed",
-        "vm",
-        "workload",
-        "host",
-        "availability",
-        "downtime_min_per_year",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(VmState::ALL.iter().map(|s| format!("{}_s", s.name())));
-    w.write_record(&header)?;
-    let seed = model.simulation.seed.to_string();
-    for out in &result.outputs {
-        let figs = vm_figures(out);
-        for (i, vm) in model.vms.iter().enumerate() {
-            let mut row = vec![
-                out.replication.to_string(),
-                seed.clone(),
-                vm.name.clone(),
-                model.workloads[vm.workload.index()].name.clone(),
-                model.topology.hosts[model.placement[i].index()]
-                    .name
-                    .clone(),
-                figs[i].availability.to_string(),
-                figs[i].downtime_min_per_year.to_string(),
-            ];
-            row.extend(
-                out.vm_time_us[i]
-                    .iter()
-                    .map(|us| (*us as f64 / 1e6).to_string()),
-            );
-            w.write_record(&row)?;
-        }
+impl Num {
+    fn int(&mut self, x: impl itoa::Integer) -> &[u8] {
+        self.int.format(x).as_bytes()
     }
-    Ok(finish(w))
+
+    /// `Display` of an `f64`. An integer-valued one below 2^53 in magnitude displays as its
+    /// integer digits (its shortest round-trip form is that exact integer: any shorter digit
+    /// string is another integer, exactly representable, so not this one), which is much faster
+    /// to format as an integer. Negative zero displays as "-0" and is left to `Display`.
+    fn float(&mut self, x: f64) -> &[u8] {
+        if x.abs() < EXACT_INT {
+            let i = x as i64;
+            if i as f64 == x && !(i == 0 && x.is_sign_negative()) {
+                return self.int.format(i).as_bytes();
+            }
+        }
+        self.buf.clear();
+        write!(self.buf, "{x}").expect("writing to memory cannot fail");
+        &self.buf
+    }
+
+    /// `Display` of `us as f64 / 1e6` (microseconds as seconds). Whole seconds below 2^53 µs
+    /// are exact in `f64` and so is their quotient by 1e6: the integer path of `float`.
+    fn seconds(&mut self, us: u64) -> &[u8] {
+        if us % 1_000_000 == 0 && us < EXACT_INT as u64 {
+            return self.int.format(us / 1_000_000).as_bytes();
+        }
+        self.float(us as f64 / 1e6)
+    }
 }
 
-pub fn hosts_csv(model: &Model, result: &RunResult) -> csv::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "replication",
-        "seed",
-        "host",
-        "rack",
-        "fault_domain",
-        "zone",
-        "host_type",
-        "failures",
-        "down_s",
-        "observed_s",
-        "availability",
-    ])?;
-    let seed = model.simulation.seed.to_string();
-    let topo = &model.topology;
-    for out in &result.outputs {
+/// Writes `vms.csv` rows, one replication at a time.
+pub struct VmsTable<'m, W: Write> {
+    w: csv::Writer<W>,
+    model: &'m Model,
+    seed: String,
+    num: Num,
+}
+
+impl<'m, W: Write> VmsTable<'m, W> {
+    /// Writes the header.
+    pub fn new(inner: W, model: &'m Model) -> csv::Result<Self> {
+        let mut w = csv::Writer::from_writer(inner);
+        for name in [
+            "replication",
+            "seed",
+            "vm",
+            "workload",
+            "host",
+            "availability",
+            "downtime_min_per_year",
+        ] {
+            w.write_field(name)?;
+        }
+        for s in VmState::ALL {
+            w.write_field(format!("{}_s", s.name()))?;
+        }
+        w.write_record(None::<&[u8]>)?;
+        Ok(VmsTable {
+            w,
+            model,
+            seed: model.simulation.seed.to_string(),
+            num: Num::default(),
+        })
+    }
+
+    /// Writes one row per VM of `out`.
+    pub fn write(&mut self, out: &ReplicationOutput) -> csv::Result<()> {
+        let (m, w, num) = (self.model, &mut self.w, &mut self.num);
+        let figs = vm_figures(out);
+        let mut replication = itoa::Buffer::new();
+        let replication = replication.format(out.replication).as_bytes();
+        for (i, vm) in m.vms.iter().enumerate() {
+            w.write_field(replication)?;
+            w.write_field(&self.seed)?;
+            w.write_field(&vm.name)?;
+            w.write_field(&m.workloads[vm.workload.index()].name)?;
+            w.write_field(&m.topology.hosts[m.placement[i].index()].name)?;
+            w.write_field(num.float(figs[i].availability))?;
+            w.write_field(num.float(figs[i].downtime_min_per_year))?;
+            for us in &out.vm_time_us[i] {
+                w.write_field(num.seconds(*us))?;
+            }
+            w.write_record(None::<&[u8]>)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the rows and returns the writer.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// Writes `hosts.csv` rows, one replication at a time.
+pub struct HostsTable<'m, W: Write> {
+    w: csv::Writer<W>,
+    model: &'m Model,
+    seed: String,
+    num: Num,
+}
+
+impl<'m, W: Write> HostsTable<'m, W> {
+    /// Writes the header.
+    pub fn new(inner: W, model: &'m Model) -> csv::Result<Self> {
+        let mut w = csv::Writer::from_writer(inner);
+        w.write_record([
+            "replication",
+            "seed",
+            "host",
+            "rack",
+            "fault_domain",
+            "zone",
+            "host_type",
+            "failures",
+            "down_s",
+            "observed_s",
+            "availability",
+        ])?;
+        Ok(HostsTable {
+            w,
+            model,
+            seed: model.simulation.seed.to_string(),
+            num: Num::default(),
+        })
+    }
+
+    /// Writes one row per host of `out`.
+    pub fn write(&mut self, out: &ReplicationOutput) -> csv::Result<()> {
+        let (topo, w, num) = (&self.model.topology, &mut self.w, &mut self.num);
+        let mut replication = itoa::Buffer::new();
+        let replication = replication.format(out.replication).as_bytes();
         for (i, h) in topo.hosts.iter().enumerate() {
             let (down, obs) = (out.host_down_us[i], out.host_observed_us[i]);
             let avail = if obs == 0 {
@@ -77,20 +163,165 @@ pub fn hosts_csv(model: &Model, result: &RunResult) -> csv::Result<Vec<u8>> {
             } else {
                 1.0 - down as f64 / obs as f64
             };
-            w.write_record([
-                out.replication.to_string(),
-                seed.clone(),
-                h.name.clone(),
-                topo.racks[h.rack.index()].name.clone(),
-                topo.fault_domains[h.fault_domain.index()].name.clone(),
-                topo.zones[h.zone.index()].name.clone(),
-                topo.host_types[h.host_type.index()].name.clone(),
-                out.host_failures[i].to_string(),
-                (down as f64 / 1e6).to_string(),
-                (obs as f64 / 1e6).to_string(),
-                avail.to_string(),
-            ])?;
+            w.write_field(replication)?;
+            w.write_field(&self.seed)?;
+            w.write_field(&h.name)?;
+            w.write_field(&topo.racks[h.rack.index()].name)?;
+            w.write_field(&topo.fault_domains[h.fault_domain.index()].name)?;
+            w.write_field(&topo.zones[h.zone.index()].name)?;
+            w.write_field(&topo.host_types[h.host_type.index()].name)?;
+            w.write_field(num.int(out.host_failures[i]))?;
+            w.write_field(num.seconds(down))?;
+            w.write_field(num.seconds(obs))?;
+            w.write_field(num.float(avail))?;
+            w.write_record(None::<&[u8]>)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the rows and returns the writer.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+fn to_io(e: csv::Error) -> std::io::Error {
+    if !e.is_io_error() {
+        return std::io::Error::other(e.to_string());
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        _ => unreachable!("an I/O error"),
+    }
+}
+
+/// `vms.csv` and `hosts.csv` of a run in `dir`, written while replications complete under
+/// temporary names and renamed into place by `commit` once the run has succeeded. Dropped
+/// without `commit`, both temporary files are removed.
+pub struct RunTables<'m> {
+    vms: VmsTable<'m, AtomicFile>,
+    hosts: HostsTable<'m, AtomicFile>,
+}
+
+impl<'m> RunTables<'m> {
+    /// Creates `dir` if needed and both temporary files, with their headers.
+    pub fn create(dir: &Path, model: &'m Model) -> std::io::Result<Self> {
+        let vms = AtomicFile::create(&dir.join("vms.csv"))?;
+        let hosts = AtomicFile::create(&dir.join("hosts.csv"))?;
+        Ok(RunTables {
+            vms: VmsTable::new(vms, model).map_err(to_io)?,
+            hosts: HostsTable::new(hosts, model).map_err(to_io)?,
+        })
+    }
+
+    /// Appends the rows of the next replication (in replication order).
+    pub fn write(&mut self, out: &ReplicationOutput) -> std::io::Result<()> {
+        self.vms.write(out).map_err(to_io)?;
+        self.hosts.write(out).map_err(to_io)
+    }
+
+    /// Renames both tables into place (vms.csv, then hosts.csv); returns their paths.
+    pub fn commit(self) -> std::io::Result<Vec<PathBuf>> {
+        let mut written = Vec::new();
+        for f in [self.vms.into_inner()?, self.hosts.into_inner()?] {
+            let path = f.path().to_path_buf();
+            f.commit()?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_as_display(x: f64) {
+        let mut num = Num::default();
+        assert_eq!(
+            std::str::from_utf8(num.float(x)).unwrap(),
+            x.to_string(),
+            "{x:?}"
+        );
+    }
+
+    #[test]
+    fn floats_format_as_display() {
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            1e-7,
+            0.9996651,
+            1e15,
+            1e21,
+            EXACT_INT - 1.0,
+            EXACT_INT,
+            EXACT_INT + 2.0,
+            -(EXACT_INT - 1.0),
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        edges.into_iter().for_each(same_as_display);
+        // A fixed xorshift: microsecond counts as the tables divide them, and arbitrary bits.
+        let mut s: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for _ in 0..200_000 {
+            let r = next();
+            same_as_display((r >> 12) as f64 / 1e6);
+            same_as_display(((r % 40_000_000) * 1_000_000) as f64 / 1e6);
+            same_as_display((r >> 40) as f64 / 60e6);
+            same_as_display(f64::from_bits(r));
         }
     }
-    Ok(finish(w))
+
+    #[test]
+    fn seconds_format_as_display_of_the_quotient() {
+        let mut num = Num::default();
+        let mut check = |us: u64| {
+            let want = (us as f64 / 1e6).to_string();
+            assert_eq!(std::str::from_utf8(num.seconds(us)).unwrap(), want, "{us}");
+        };
+        for us in [
+            0,
+            1,
+            999_999,
+            1_000_000,
+            31_536_000_000_000,
+            EXACT_INT as u64 - 1,
+        ] {
+            check(us);
+        }
+        for us in [EXACT_INT as u64, EXACT_INT as u64 + 1_000_000, u64::MAX] {
+            check(us);
+        }
+        let mut s: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            check(s >> 10);
+            check((s % 40_000_000) * 1_000_000);
+            check(s);
+        }
+    }
+
+    #[test]
+    fn integers_format_as_display() {
+        let mut num = Num::default();
+        for x in [0u32, 7, 42, u32::MAX] {
+            assert_eq!(num.int(x), x.to_string().as_bytes());
+        }
+    }
 }

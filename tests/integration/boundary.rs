@@ -39,7 +39,12 @@ fn no_module_imports_upward() {
         ("faults", &["core", "world"]),
         ("infra", &["core", "world", "policy"]),
         ("metrics", &["core", "world"]),
-        ("engine", &["core", "world", "faults", "infra", "metrics", "policy", "scenario"]),
+        (
+            "engine",
+            &[
+                "core", "world", "faults", "infra", "metrics", "policy", "scenario",
+            ],
+        ),
     ];
     let modules = [
         "adapters", "compare", "core", "engine", "faults", "infra", "metrics", "model_io",

@@ -101,7 +101,7 @@ fn more_than_spare_hosts_down_matches_binomial() {
     let q = 24.0 / (3141.4 + 24.0);
     let truth = binomial_tail(22, 2, q);
     assert!((truth - 6.025e-4).abs() < 5e-8, "formula check: {truth}");
-    let r = Fleet {
+    let (r, outputs) = Fleet {
         name: "closed_c",
         hosts: 22,
         vms_per_host: 1,
@@ -112,9 +112,8 @@ fn more_than_spare_hosts_down_matches_binomial() {
         failures: r#"time_between = { dist = "exponential", mean = "3141.4h" }
 repair = { dist = "exponential", mean = "24h" }"#,
     }
-    .run();
-    let per_rep: Vec<f64> = r
-        .outputs
+    .run_outputs();
+    let per_rep: Vec<f64> = outputs
         .iter()
         .map(|o| {
             let total: u64 = o.hosts_down_concurrency_us.iter().sum();

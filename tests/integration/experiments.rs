@@ -1,8 +1,9 @@
 //! compare and sweep end to end, pairing on common random numbers, order independence of
-//! replications, and the coverage of the 95 % interval.
+//! replications, streaming replications to a sink (bounded, in order, stopping on error), and
+//! the coverage of the 95 % interval.
 
 use crate::support::{hasim, run_text, scratch, stderr, stdout, Fleet};
-use hasim::runner::{run, run_replication, summarise};
+use hasim::runner::{run, run_replication, run_streaming, summarise, RunError};
 use hasim::scenario::load;
 use std::path::Path;
 
@@ -169,9 +170,121 @@ fn replications_run_in_any_order_combine_to_the_same_result() {
         .map(|r| run_replication(&model, r).unwrap())
         .collect();
     backward.reverse();
-    let again = summarise(backward);
+    let again = summarise(&model, backward);
     assert_eq!(forward.metrics, again.metrics);
     assert_eq!(forward.per_replication, again.per_replication);
+}
+
+/// The runner hands outputs over in order and never runs more than workers + 2 replications
+/// ahead of the sink, however slow the sink is.
+#[test]
+fn streaming_runs_at_most_a_window_ahead_of_a_slow_sink() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let model = load(
+        Path::new("scenarios/quickstart.toml"),
+        &["simulation.replications=12".into()],
+    )
+    .unwrap();
+    let done = AtomicU32::new(0);
+    let mut seen = Vec::new();
+    let r = run_streaming(
+        &model,
+        Some(2),
+        &|| {
+            done.fetch_add(1, Ordering::SeqCst);
+        },
+        &mut |out| {
+            let finished = done.load(Ordering::SeqCst);
+            assert!(
+                finished <= out.replication + 4,
+                "{finished} replications finished while the sink is at {}",
+                out.replication
+            );
+            seen.push(out.replication);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, (0..12).collect::<Vec<_>>());
+    let plain = run(&model, Some(1)).unwrap();
+    assert_eq!(r.per_replication, plain.per_replication);
+    assert_eq!(r.metrics, plain.metrics);
+    assert_eq!(r.replications, plain.replications);
+}
+
+/// A sink's error ends the run with that error; later replications never reach the sink.
+#[test]
+fn a_failing_sink_stops_the_run() {
+    let model = load(
+        Path::new("scenarios/quickstart.toml"),
+        &["simulation.replications=10".into()],
+    )
+    .unwrap();
+    let mut calls = 0;
+    let r = run_streaming(&model, Some(2), &|| {}, &mut |out| {
+        calls += 1;
+        if out.replication == 3 {
+            return Err(std::io::Error::other("disk full"));
+        }
+        Ok(())
+    });
+    match r {
+        Err(RunError::Sink(e)) => assert_eq!(e.to_string(), "disk full"),
+        other => panic!("expected the sink's error, got {:?}", other.err()),
+    }
+    assert_eq!(calls, 4);
+}
+
+/// A panicking sink stops the workers and the panic reaches the caller (no worker waits forever
+/// for the window to move).
+#[test]
+fn a_panicking_sink_propagates_its_panic() {
+    let model = load(
+        Path::new("scenarios/quickstart.toml"),
+        &["simulation.replications=10".into()],
+    )
+    .unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_streaming(&model, Some(2), &|| {}, &mut |out| {
+            assert!(out.replication < 1, "sink gives up");
+            Ok(())
+        })
+    }));
+    assert!(r.is_err());
+}
+
+/// Tables streamed into a directory appear there only when committed; a run that fails drops
+/// them and leaves no file, temporary or final.
+#[test]
+fn streamed_tables_appear_only_on_commit() {
+    let model = load(
+        Path::new("scenarios/quickstart.toml"),
+        &["simulation.replications=2".into()],
+    )
+    .unwrap();
+    let dir = scratch("exp_tables_commit");
+    let listing = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut tables = hasim::report::tables::RunTables::create(&dir, &model).unwrap();
+    let out = run_replication(&model, 0).unwrap();
+    tables.write(&out).unwrap();
+    assert_eq!(listing().len(), 2, "two temporary files while running");
+    assert!(listing().iter().all(|n| n.contains(".tmp-")));
+    drop(tables);
+    assert!(listing().is_empty(), "{:?}", listing());
+    let mut tables = hasim::report::tables::RunTables::create(&dir, &model).unwrap();
+    tables.write(&out).unwrap();
+    tables.commit().unwrap();
+    assert_eq!(listing(), vec!["hosts.csv", "vms.csv"]);
+    let vms = std::fs::read_to_string(dir.join("vms.csv")).unwrap();
+    assert_eq!(vms.lines().count(), 1 + model.vms.len());
 }
 
 /// 200 independent seeds of a scenario with a closed-form availability: the 95 % interval

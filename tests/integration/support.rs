@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: scenario files in a scratch directory, running the
 //! real `hasim` binary, and reading its outputs.
 
+use hasim::metrics::replication::ReplicationOutput;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -53,10 +54,35 @@ pub fn toml_files(dir: &str) -> Vec<PathBuf> {
 
 /// Writes `text` into a scratch directory named `name`, loads and runs it on `threads`.
 pub fn run_text(name: &str, text: &str, threads: Option<usize>) -> hasim::runner::RunResult {
+    run_text_outputs(name, text, threads).0
+}
+
+/// `run_text`, also keeping every replication's full output (the runner drops them).
+pub fn run_text_outputs(
+    name: &str,
+    text: &str,
+    threads: Option<usize>,
+) -> (hasim::runner::RunResult, Vec<ReplicationOutput>) {
     let dir = scratch(name);
     let path = write_scenario(&dir, name, text);
     let model = hasim::scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
-    hasim::runner::run(&model, threads).unwrap()
+    run_outputs(&model, threads)
+}
+
+/// Runs `model` keeping a copy of every replication's output, checking that the sink sees
+/// them in replication order.
+pub fn run_outputs(
+    model: &hasim::scenario::model::Model,
+    threads: Option<usize>,
+) -> (hasim::runner::RunResult, Vec<ReplicationOutput>) {
+    let mut outputs: Vec<ReplicationOutput> = Vec::new();
+    let result = hasim::runner::run_streaming(model, threads, &|| {}, &mut |out| {
+        assert_eq!(out.replication as usize, outputs.len(), "replication order");
+        outputs.push(out.clone());
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    (result, outputs)
 }
 
 /// A one-rack fleet with independent host crashes, for the closed-form tests.
@@ -75,6 +101,11 @@ pub struct Fleet<'a> {
 impl Fleet<'_> {
     pub fn run(&self) -> hasim::runner::RunResult {
         run_text(self.name, &self.text(), None)
+    }
+
+    /// `run`, also keeping every replication's full output.
+    pub fn run_outputs(&self) -> (hasim::runner::RunResult, Vec<ReplicationOutput>) {
+        run_text_outputs(self.name, &self.text(), None)
     }
 
     /// The scenario text (seed 7).

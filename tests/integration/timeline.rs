@@ -1,7 +1,7 @@
 //! Hand-computed timelines with fixed distributions: every number below is worked out on paper
 //! from the scenario, not read from the simulator.
 
-use crate::support::run_text;
+use crate::support::run_text_outputs;
 use hasim::metrics::ledger::VmState;
 
 fn scenario(failures: &str, horizon: &str) -> String {
@@ -53,8 +53,8 @@ fn host_crash_timeline() {
         "[failures.host]\ntime_between = { dist = \"fixed\", value = \"100h\" }\nrepair = { dist = \"fixed\", value = \"2h\" }",
         "250h",
     );
-    let r = run_text("timeline_crash", &text, Some(1));
-    for out in &r.outputs {
+    let (r, outputs) = run_text_outputs("timeline_crash", &text, Some(1));
+    for out in &outputs {
         for vm in &out.vm_time_us {
             assert_eq!(
                 secs(vm[VmState::HostFailure as usize]),
@@ -86,8 +86,8 @@ time_between = { dist = "fixed", value = "51h" }
 repair = { dist = "fixed", value = "1h" }"#,
         "100h",
     );
-    let r = run_text("timeline_overlap", &text, Some(1));
-    let out = &r.outputs[0];
+    let (_, outputs) = run_text_outputs("timeline_overlap", &text, Some(1));
+    let out = &outputs[0];
     for vm in &out.vm_time_us {
         assert_eq!(secs(vm[VmState::HostFailure as usize]), 3 * 3600 + 300);
         assert_eq!(secs(vm[VmState::Recovery as usize]), 45);
@@ -108,8 +108,8 @@ fn rack_outage_takes_all_hosts_down_together() {
         "[[failures.domain]]\nlevel = \"rack\"\ntime_between = { dist = \"fixed\", value = \"50h\" }\nrepair = { dist = \"fixed\", value = \"1h\" }",
         "120h",
     );
-    let r = run_text("timeline_rack", &text, Some(1));
-    let out = &r.outputs[0];
+    let (_, outputs) = run_text_outputs("timeline_rack", &text, Some(1));
+    let out = &outputs[0];
     assert_eq!(out.domain_outages, 2);
     // Both hosts down together for 2 × (1 h + 5 min), never exactly one.
     assert_eq!(secs(out.hosts_down_concurrency_us[2]), 2 * 3900);
@@ -130,11 +130,11 @@ fn replication_zero_records_the_down_timeline() {
         "[failures.host]\ntime_between = { dist = \"fixed\", value = \"100h\" }\nrepair = { dist = \"fixed\", value = \"2h\" }",
         "250h",
     );
-    let r = run_text("timeline_points", &text, Some(2));
+    let (_, outputs) = run_text_outputs("timeline_points", &text, Some(2));
     let h = |hours: u64, mins: u64, s: u64| {
         hasim::core::time::SimTime((hours * 3600 + mins * 60 + s) * 1_000_000)
     };
-    let tl = r.outputs[0]
+    let tl = outputs[0]
         .timeline
         .as_ref()
         .expect("replication 0 records a timeline");
@@ -150,7 +150,7 @@ fn replication_zero_records_the_down_timeline() {
             (h(204, 10, 45), 0, 0),
         ]
     );
-    assert!(r.outputs[1].timeline.is_none());
+    assert!(outputs[1].timeline.is_none());
     // Each VM had two outages of 2 h + 5 min + 45 s.
-    assert_eq!(r.outputs[0].vm_outage_us, vec![7_545_000_000; 4]);
+    assert_eq!(outputs[0].vm_outage_us, vec![7_545_000_000; 4]);
 }

@@ -1,0 +1,108 @@
+//! What a run keeps of each replication once that replication's rows are written: its counters
+//! (`ReplicationStats`) and the reduced inputs of the charts (`ChartData`). A
+//! `ReplicationOutput` holds ten counters per VM; these hold at most one number per VM, so a
+//! run's memory no longer grows with its full outputs times the replication count.
+//!
+//! `ChartData::add` must see the outputs in replication order: its sums are then made in the
+//! same order as a pass over all outputs would make them, so every chart is bit-identical to
+//! one drawn from the full outputs.
+
+use super::ledger::{Timeline, VM_STATES};
+use super::replication::{HaCounters, ReplicationOutput};
+use super::summary::vm_figures;
+use crate::core::time::{SimTime, US_PER_Y};
+use crate::scenario::model::Model;
+
+/// The maintenance counters of one replication (its samples are pooled in `ChartData` or
+/// reduced to percentiles in the per-replication metrics).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MaintenanceCounters {
+    pub live_migrations: u64,
+    pub live_migration_aborts: u64,
+    pub cold_migrations: u64,
+    pub skipped_hosts: u64,
+    pub migrated_bytes: u64,
+}
+
+/// The counters of one replication, kept after its output is dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationStats {
+    pub replication: u32,
+    /// Events the engine processed.
+    pub events: u64,
+    pub ha: HaCounters,
+    pub maintenance: MaintenanceCounters,
+}
+
+impl ReplicationStats {
+    pub fn of(out: &ReplicationOutput) -> Self {
+        let m = &out.maintenance;
+        ReplicationStats {
+            replication: out.replication,
+            events: out.events,
+            ha: out.ha.clone(),
+            maintenance: MaintenanceCounters {
+                live_migrations: m.live_migrations,
+                live_migration_aborts: m.live_migration_aborts,
+                cold_migrations: m.cold_migrations,
+                skipped_hosts: m.skipped_hosts,
+                migrated_bytes: m.migrated_bytes,
+            },
+        }
+    }
+}
+
+/// What the charts of a run need, pooled over its replications (see `report::figures`).
+#[derive(Clone, Debug, Default)]
+pub struct ChartData {
+    /// 1 − availability of every VM in every replication, per workload, in replication order
+    /// then VM order.
+    pub unavailability: Vec<Vec<f64>>,
+    /// Minutes spent in each VM state, per workload, summed over VMs and replications.
+    pub state_min: Vec<[f64; VM_STATES]>,
+    /// VM-years observed per workload.
+    pub vm_years: Vec<f64>,
+    /// The first replication's hosts/VMs-down timeline, with that replication's horizon.
+    pub timeline: Option<(Timeline, SimTime)>,
+    /// Every VM outage's length, all replications, in replication order.
+    pub vm_outage_us: Vec<u64>,
+    /// Every live migration's blackout, all replications, in replication order.
+    pub blackout_us: Vec<u64>,
+    /// Replications added so far.
+    pub replications: u32,
+}
+
+impl ChartData {
+    pub fn new(model: &Model) -> Self {
+        let w = model.workloads.len();
+        ChartData {
+            unavailability: vec![Vec::new(); w],
+            state_min: vec![[0.0; VM_STATES]; w],
+            vm_years: vec![0.0; w],
+            ..ChartData::default()
+        }
+    }
+
+    /// Adds the next replication, in replication order. Takes the output by value only to move
+    /// its timeline out rather than copy it.
+    pub fn add(&mut self, model: &Model, mut out: ReplicationOutput) {
+        for (i, f) in vm_figures(&out).iter().enumerate() {
+            self.unavailability[model.vms[i].workload.index()].push(1.0 - f.availability);
+        }
+        let years = out.horizon.as_us() as f64 / US_PER_Y as f64;
+        for (i, t) in out.vm_time_us.iter().enumerate() {
+            let w = model.vms[i].workload.index();
+            self.vm_years[w] += years;
+            for (sum, us) in self.state_min[w].iter_mut().zip(t) {
+                *sum += *us as f64 / 60e6;
+            }
+        }
+        if self.replications == 0 {
+            self.timeline = out.timeline.take().map(|tl| (tl, out.horizon));
+        }
+        self.vm_outage_us.extend_from_slice(&out.vm_outage_us);
+        self.blackout_us
+            .extend_from_slice(&out.maintenance.blackout_us);
+        self.replications += 1;
+    }
+}
