@@ -64,15 +64,89 @@ pub const THROTTLE_MAX_PCT: u64 = 99;
 pub const THROTTLE_TRIGGER_PCT: u64 = 50;
 pub const THROTTLE_TRIGGER_PERIODS: u32 = 2;
 
-/// How the downtime limit evolves while a migration runs.
-#[derive(Clone, Debug, PartialEq)]
+/// Nova's downtime schedule (nova/virt/libvirt/migration.py:871) without a table: step `i` is
+/// computed when asked, by the very f64 expressions of [`nova_downtime_steps`], so any
+/// `downtime_steps` the scenario reader accepts (up to 2⁴⁰) costs nothing to hold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NovaSteps {
+    /// The last step's index (`downtime_steps`, at least 1): steps are 0..=last.
+    last: u64,
+    delay: f64,
+    base: f64,
+    offset: f64,
+}
+
+impl NovaSteps {
+    pub fn new(cfg: &LibvirtConfig, data_gb: u64) -> Self {
+        let downtime = cfg.downtime_ms as f64;
+        let steps = cfg.downtime_steps.max(1);
+        let delay = (cfg.downtime_delay_s * data_gb) as f64;
+        let base = downtime / steps as f64;
+        let offset = (downtime - base) / steps as f64;
+        NovaSteps {
+            last: steps,
+            delay,
+            base,
+            offset,
+        }
+    }
+
+    /// Number of steps (`downtime_steps` + 1).
+    pub fn count(&self) -> u64 {
+        self.last + 1
+    }
+
+    /// Step `i` as Nova computes it: `(int(delay·i) s, int(base + offset·i) ms)`.
+    pub fn step(&self, i: u64) -> (u64, u64) {
+        (self.time_s(i), (self.base + self.offset * i as f64) as u64)
+    }
+
+    fn time_s(&self, i: u64) -> u64 {
+        (self.delay * i as f64) as u64
+    }
+
+    /// Step `i`'s time in µs (saturating: only an absurd schedule reaches u64::MAX µs).
+    fn time_us(&self, i: u64) -> u64 {
+        self.time_s(i).saturating_mul(US_PER_S)
+    }
+
+    /// Step `i`'s limit in µs.
+    fn limit_us(&self, i: u64) -> u64 {
+        self.step(i).1.saturating_mul(1000)
+    }
+
+    /// The step in force `elapsed_us` into the migration: the last one whose time is strictly
+    /// below the elapsed time, or is 0. Step times never decrease with `i` (a non-negative f64
+    /// times an increasing one, truncated), so the steps that qualify are a prefix and a
+    /// binary search finds its end; step 0 (time 0) always qualifies.
+    fn index_at(&self, elapsed_us: u64) -> u64 {
+        let applies = |i: u64| {
+            let t = self.time_us(i);
+            t < elapsed_us || t == 0
+        };
+        let (mut lo, mut hi) = (0, self.last);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if applies(mid) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    }
+}
+
+/// How the downtime limit evolves while a migration runs. Plain data (`Copy`): building and
+/// copying one never allocates.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DowntimePolicy {
     /// QEMU alone: one fixed limit (QEMU's default is 300 ms), never gives up.
     Fixed { limit_us: u64 },
-    /// Nova's schedule: `(time since start, limit)` steps, applied once elapsed time exceeds
+    /// Nova's schedule: steps `(time since start, limit)`, applied once elapsed time exceeds
     /// a step's time, plus a completion timeout.
     Nova {
-        steps: Vec<(u64, u64)>,
+        steps: NovaSteps,
         timeout_us: Option<u64>,
         action: TimeoutAction,
         post_copy: bool,
@@ -83,14 +157,8 @@ pub enum DowntimePolicy {
 /// `(int(delay·i) s, int(base + offset·i) ms)` with base = downtime/steps and
 /// offset = (downtime − base)/steps, delay = int(downtime_delay · data_gb).
 pub fn nova_downtime_steps(cfg: &LibvirtConfig, data_gb: u64) -> Vec<(u64, u64)> {
-    let downtime = cfg.downtime_ms as f64;
-    let steps = cfg.downtime_steps.max(1);
-    let delay = (cfg.downtime_delay_s * data_gb) as f64;
-    let base = downtime / steps as f64;
-    let offset = (downtime - base) / steps as f64;
-    (0..=steps)
-        .map(|i| ((delay * i as f64) as u64, (base + offset * i as f64) as u64))
-        .collect()
+    let steps = NovaSteps::new(cfg, data_gb);
+    (0..steps.count()).map(|i| steps.step(i)).collect()
 }
 
 /// Nova's `_live_migration_data_gb`: RAM plus block-migrated disks, each floored at 2 GiB.
@@ -100,12 +168,8 @@ pub fn nova_data_gb(ram_gib: u64, block_disk_gib: Option<u64>) -> u64 {
 
 impl DowntimePolicy {
     pub fn nova(cfg: &LibvirtConfig, data_gb: u64) -> Self {
-        let steps = nova_downtime_steps(cfg, data_gb)
-            .into_iter()
-            .map(|(t, ms)| (t * US_PER_S, ms * 1000))
-            .collect();
         DowntimePolicy::Nova {
-            steps,
+            steps: NovaSteps::new(cfg, data_gb),
             timeout_us: (cfg.completion_timeout_s > 0)
                 .then(|| cfg.completion_timeout_s * data_gb * US_PER_S),
             action: cfg.timeout_action,
@@ -118,21 +182,13 @@ impl DowntimePolicy {
     pub fn limit_us(&self, elapsed_us: u64) -> u64 {
         match self {
             DowntimePolicy::Fixed { limit_us } => *limit_us,
-            DowntimePolicy::Nova { steps, .. } => {
-                let mut limit = steps[0].1;
-                for &(t, l) in steps {
-                    if t < elapsed_us || t == 0 {
-                        limit = l;
-                    }
-                }
-                limit
-            }
+            DowntimePolicy::Nova { steps, .. } => steps.limit_us(steps.index_at(elapsed_us)),
         }
     }
 }
 
-/// One migration's inputs.
-#[derive(Clone, Debug, PartialEq)]
+/// One migration's inputs. Plain data (`Copy`): no heap behind it.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MigrationParams {
     pub memory_bytes: u64,
     /// Local disks copied before memory (block migration); 0 with shared storage or volumes.
@@ -513,7 +569,7 @@ mod tests {
     fn block_migration_copies_disks_first_and_bandwidth_changes_replan() {
         let mut p = params(GIB, 0, fixed(300));
         p.disk_bytes = 2 * GIB;
-        let (_, total, mig) = Migration::run_at(p.clone(), GIB, 10);
+        let (_, total, mig) = Migration::run_at(p, GIB, 10);
         // 2 s of disk, 1 s of memory, nothing dirty: switchover only.
         assert_eq!(total, 3_000_000 + 20_000);
         assert_eq!(mig.sent_bytes, 3 * GIB);
@@ -525,5 +581,92 @@ mod tests {
         assert_eq!(end, 3_000_000);
         assert_eq!(m.finish_round(end, GIB / 2), None);
         assert_eq!(m.round_end(GIB / 2), 5_000_000);
+    }
+
+    /// splitmix64: a deterministic stream for generated cases.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// Uniform in lo..=hi.
+        fn range(&mut self, lo: u64, hi: u64) -> u64 {
+            lo + self.next() % (hi - lo + 1)
+        }
+    }
+
+    /// `DowntimePolicy::nova` computes each step on demand, with the same integers as the
+    /// table `nova_downtime_steps` gives and the same rule (last step strictly below the
+    /// elapsed time) as a scan of that table.
+    #[test]
+    fn nova_limits_match_the_step_table() {
+        let mut g = Gen(0x5eed_0004);
+        for _ in 0..2000 {
+            let cfg = LibvirtConfig {
+                downtime_ms: g.range(0, 5000),
+                downtime_steps: g.range(1, 60),
+                downtime_delay_s: g.range(0, 300),
+                ..LibvirtConfig::default()
+            };
+            let data_gb = g.range(2, 200);
+            let table: Vec<(u64, u64)> = nova_downtime_steps(&cfg, data_gb)
+                .into_iter()
+                .map(|(t, ms)| (t * US_PER_S, ms * 1000))
+                .collect();
+            let scan = |elapsed: u64| {
+                let mut limit = table[0].1;
+                for &(t, l) in &table {
+                    if t < elapsed || t == 0 {
+                        limit = l;
+                    }
+                }
+                limit
+            };
+            let policy = DowntimePolicy::nova(&cfg, data_gb);
+            let mut probes = vec![0, 1, u64::MAX / 2];
+            for &(t, _) in &table {
+                probes.extend([t.saturating_sub(1), t, t + 1]);
+            }
+            probes.push(g.range(0, table.last().unwrap().0 + 1));
+            for e in probes {
+                assert_eq!(policy.limit_us(e), scan(e), "{cfg:?} {data_gb} at {e}");
+            }
+        }
+        // Any step count the scenario reader accepts (up to 2⁴⁰) costs no memory.
+        let huge = LibvirtConfig {
+            downtime_steps: 1 << 40,
+            ..LibvirtConfig::default()
+        };
+        let policy = DowntimePolicy::nova(&huge, 4);
+        let steps = NovaSteps::new(&huge, 4);
+        assert_eq!(steps.count(), (1 << 40) + 1);
+        for i in [0, 1, 1000, 1 << 20] {
+            let (t, ms) = steps.step(i);
+            assert_eq!(policy.limit_us(t * US_PER_S + 1), ms * 1000, "step {i}");
+        }
+        let no_delay = LibvirtConfig {
+            downtime_delay_s: 0,
+            ..huge
+        };
+        let policy = DowntimePolicy::nova(&no_delay, 4);
+        assert_eq!(
+            policy.limit_us(1),
+            500_000,
+            "all steps at 0 s: the last applies"
+        );
+    }
+
+    /// Migration inputs are plain data: building a Nova schedule allocates nothing.
+    #[test]
+    fn migration_inputs_are_plain_data() {
+        fn plain<T: Copy>() {}
+        plain::<MigrationParams>();
+        plain::<DowntimePolicy>();
     }
 }
