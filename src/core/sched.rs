@@ -11,9 +11,6 @@ pub trait Scheduler<E> {
     /// The current instant.
     fn now(&self) -> SimTime;
 
-    /// The end of the replication: nothing at or after it is queued.
-    fn horizon(&self) -> SimTime;
-
     /// Queues `event` at `at` (the caller makes sure it is not in the past) unless that is at or
     /// past the horizon.
     fn at(&mut self, at: SimTime, event: E) -> Option<Handle>;

@@ -3,7 +3,6 @@
 //! inventory it reads is Nova's records and the infra's view — never the truth.
 
 use super::Simulation;
-use crate::core::sched::Scheduler;
 use crate::core::time::SimDuration;
 use crate::policy::api::{self, Command, Observation, Policy};
 use crate::world::ids::{HostId, VmId};
@@ -124,9 +123,7 @@ impl Simulation<'_> {
                 self.start_guest(VmId(vm))
             }
             Command::SetTimer { token, after_us } => {
-                let e = super::Event::PolicyTimer { token };
-                let at = self.sched.now + SimDuration(after_us);
-                self.sched.at(at, e);
+                self.schedule(SimDuration(after_us), super::Event::PolicyTimer { token })
             }
             // Commands naming a host that does not exist are ignored, as an API would 404.
             _ => {}

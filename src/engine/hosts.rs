@@ -138,7 +138,7 @@ impl Simulation<'_> {
                 }
             }
             Event::GuestRestarted { vm, host_gen } => {
-                let t = self.truth.host(super::host_of(self, vm));
+                let t = self.truth.host(self.truth.vm(vm).host());
                 if t.up()
                     && t.gen() == host_gen
                     && self.truth.vm(vm).crashed()
@@ -216,17 +216,13 @@ impl Simulation<'_> {
         // One boot event per workload on the host; the buffer is reused across boots.
         let mut workloads = std::mem::take(&mut self.scratch_workloads);
         workloads.clear();
-        for &v in self.truth.residents(h) {
-            if !self.moves.busy(v) {
-                workloads.push(self.model.vms[v.index()].workload);
-            }
-        }
         for i in 0..self.truth.residents(h).len() {
             let v = self.truth.residents(h)[i];
             if !self.moves.busy(v) {
                 // Every guest of the host starts with it, crashed ones included.
                 self.truth.clear_crash(v);
                 self.guests.reset_restarts(v);
+                workloads.push(self.model.vms[v.index()].workload);
             }
         }
         workloads.sort_unstable();

@@ -311,10 +311,7 @@ impl Simulation<'_> {
         stats.migrated_bytes += lm.mig.sent_bytes;
         self.placement.release(source, &claim_of(self.model, v));
         self.guests.disarm(v, source);
-        if let Some(g) = self.model.vms[v.index()].group {
-            self.placement.move_member(g, source, target);
-        }
-        self.truth.move_vm(v, target);
+        self.move_resident(v, source, target);
         self.migrations.set_migrating(v, None);
         let homecoming = self.campaigns.vms[v.index()].back_to.take().is_some();
         if !homecoming && self.campaigns.draining(source) {

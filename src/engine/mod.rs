@@ -51,7 +51,7 @@ use crate::infra::{pca_monitor, power_check};
 use crate::metrics::ledger::{HostLedger, Timeline, VmLedger};
 use crate::metrics::replication::MaintenanceStats;
 use crate::scenario::model::Model;
-use crate::world::ids::{HostId, VmId, WorkloadId};
+use crate::world::ids::{VmId, WorkloadId};
 use crate::world::truth::Truth;
 use rand::Rng;
 use std::collections::BTreeMap;
@@ -63,9 +63,26 @@ pub use boundary::{InventoryView, RecordedStep};
 /// unit mistake (a 1 µs repair loop), and stopping beats running for days.
 pub const MAX_EVENTS_PER_REPLICATION: u64 = 2_000_000_000;
 
-/// Every event, by the component it belongs to.
-#[derive(Clone, Copy, Debug)]
-enum Event {
+/// Declares `Event` with one variant per component and the `From` impls that let each
+/// component queue its own event type through `Scheduler`.
+macro_rules! events {
+    ($($variant:ident($t:ty)),* $(,)?) => {
+        /// Every event, by the component it belongs to.
+        #[derive(Clone, Copy, Debug)]
+        enum Event {
+            $($variant($t),)*
+            PolicyTimer { token: u64 },
+        }
+        $(
+            impl From<$t> for Event {
+                fn from(e: $t) -> Event {
+                    Event::$variant(e)
+                }
+            }
+        )*
+    };
+}
+events!(
     HostCrash(host_crash::Event),
     Domain(domain_outage::Event),
     Trace(trace_replay::Event),
@@ -79,32 +96,6 @@ enum Event {
     Moves(nova_moves::Event),
     Migration(live_migration::Event),
     Campaign(campaign::Event),
-    PolicyTimer { token: u64 },
-}
-
-macro_rules! wraps {
-    ($($variant:ident($t:ty)),*) => {$(
-        impl From<$t> for Event {
-            fn from(e: $t) -> Event {
-                Event::$variant(e)
-            }
-        }
-    )*};
-}
-wraps!(
-    HostCrash(host_crash::Event),
-    Domain(domain_outage::Event),
-    Trace(trace_replay::Event),
-    OnOff(on_off::Event),
-    Bmc(bmc::Event),
-    Guest(guest_crash::Event),
-    Host(hosts::Event),
-    Pacemaker(pacemaker::Event),
-    Pca(pca_monitor::Event),
-    Power(power_check::Event),
-    Moves(nova_moves::Event),
-    Migration(live_migration::Event),
-    Campaign(campaign::Event)
 );
 
 /// The clock and the queue, lent to components so they schedule their own events.
@@ -117,10 +108,6 @@ struct Sched {
 impl<E: Into<Event>> Scheduler<E> for Sched {
     fn now(&self) -> SimTime {
         self.now
-    }
-
-    fn horizon(&self) -> SimTime {
-        self.horizon
     }
 
     fn at(&mut self, at: SimTime, event: E) -> Option<Handle> {
@@ -298,10 +285,7 @@ impl<'m> Simulation<'m> {
     }
 
     fn schedule(&mut self, after: SimDuration, e: impl Into<Event>) {
-        let at = self.sched.now + after;
-        if at < self.sched.horizon {
-            self.sched.queue.push(at, e.into());
-        }
+        Scheduler::<Event>::after(&mut self.sched, after, e.into());
     }
 
     /// Hands an event to the component it belongs to.
@@ -450,9 +434,4 @@ fn claim_of(model: &Model, v: VmId) -> Claim {
         &model.flavors[vm.flavor.index()],
         model.workloads[vm.workload.index()].storage,
     )
-}
-
-/// The host a VM's record names.
-fn host_of(sim: &Simulation<'_>, v: VmId) -> HostId {
-    sim.truth.vm(v).host()
 }

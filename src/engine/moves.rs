@@ -37,7 +37,7 @@ impl Simulation<'_> {
     }
 
     /// Moves a VM's record (and its server-group membership) to `to`.
-    fn move_resident(&mut self, v: VmId, from: HostId, to: HostId) {
+    pub(super) fn move_resident(&mut self, v: VmId, from: HostId, to: HostId) {
         if let Some(g) = self.model.vms[v.index()].group {
             self.placement.move_member(g, from, to);
         }

@@ -81,10 +81,6 @@ impl WeigherIndex {
         self.put(h, free_ram_mib.map_or(ABSENT, |f| key(h, f)));
     }
 
-    pub fn contains(&self, h: HostId) -> bool {
-        self.tree[self.size + self.leaf[h.index()] as usize] != ABSENT
-    }
-
     /// The first listed host in weigher order, within fault domain `fd` if given, for which
     /// `accept` holds. A rejected host is taken out of the tree for the rest of the search (one
     /// leaf-to-root update) and put back before returning, so each candidate costs O(log hosts)

@@ -174,41 +174,22 @@ impl Truth {
     }
 
     pub fn power_lost(&mut self, h: HostId, lost: bool) {
-        let t = &mut self.hosts[h.index()];
-        if lost {
-            t.power_lost += 1;
-        } else {
-            t.power_lost -= 1;
-        }
+        step(&mut self.hosts[h.index()].power_lost, lost);
     }
 
     /// A partition begins (`true`) or ends; returns how many are left.
     pub fn partition(&mut self, h: HostId, begins: bool) -> u16 {
         let t = &mut self.hosts[h.index()];
-        if begins {
-            t.partitions += 1;
-        } else {
-            t.partitions -= 1;
-        }
+        step(&mut t.partitions, begins);
         t.partitions
     }
 
     pub fn control_plane(&mut self, h: HostId, dies: bool) {
-        let t = &mut self.hosts[h.index()];
-        if dies {
-            t.control_plane += 1;
-        } else {
-            t.control_plane -= 1;
-        }
+        step(&mut self.hosts[h.index()].control_plane, dies);
     }
 
     pub fn bmc_fault(&mut self, h: HostId, begins: bool) {
-        let t = &mut self.hosts[h.index()];
-        if begins {
-            t.bmc_faults += 1;
-        } else {
-            t.bmc_faults -= 1;
-        }
+        step(&mut self.hosts[h.index()].bmc_faults, begins);
     }
 
     pub fn set_fenced(&mut self, h: HostId, fenced: bool) {
@@ -281,5 +262,14 @@ impl Truth {
     pub fn leave_stale_copy(&mut self, v: VmId, source: HostId) {
         self.vms[v.index()].stale = Some(source);
         self.stale_on[source.index()].push(v);
+    }
+}
+
+/// Counts an overlapping outage in or out.
+fn step(count: &mut u16, begins: bool) {
+    if begins {
+        *count += 1;
+    } else {
+        *count -= 1;
     }
 }
