@@ -198,6 +198,7 @@ impl Simulation<'_> {
             .clear_host(h, self.truth.residents(h), &mut self.sched);
         self.crashes.disarm(h, &mut self.sched);
         self.host_died_during_maintenance(h);
+        self.doom_migrations(h);
         self.track_available(h, before);
         if was_reachable {
             self.became_unreachable(h);

@@ -1,7 +1,7 @@
 //! Planned maintenance: campaigns choose hosts, hosts drain (live migration over their NIC, or
 //! notice-and-terminate), the work takes the host down, the host comes back. Live migrations
-//! run the `infra::migration` model, one event per round, re-planned whenever the bandwidth of
-//! their source NIC is re-shared.
+//! run the `infra::migration` model, one event per pre-copy (its rounds in closed form),
+//! re-planned whenever the bandwidth of their source NIC is re-shared.
 //!
 //! Campaign decisions, stated once: a host is taken only while it is up, reachable, enabled and
 //! leaves at least `min_available_hosts` others available; a live migration that aborts is
@@ -40,7 +40,9 @@ impl Simulation<'_> {
 
     pub(super) fn migration_event(&mut self, e: live_migration::Event) {
         match e {
-            live_migration::Event::Round { slot, version } => self.migration_round(slot, version),
+            live_migration::Event::PreCopy { slot, version } => {
+                self.migration_precopy(slot, version)
+            }
             live_migration::Event::Switched { slot } => self.migration_switched(slot),
         }
     }
@@ -251,14 +253,21 @@ impl Simulation<'_> {
         };
         let (sg, tg) = (self.truth.host(source).gen(), self.truth.host(target).gen());
         let now = self.now();
-        self.migrations
+        let slot = self
+            .migrations
             .begin(v, source, target, sg, tg, now, Migration::start(params));
         self.rerate(source);
+        if !self.truth.host(target).up() {
+            // Nova still lists a dead host: the migration finds out at its first round's end.
+            self.migrations.doom(slot, &mut self.sched);
+        }
         self.refresh_vm(v);
         true
     }
 
-    fn migration_round(&mut self, slot: u32, version: u32) {
+    /// A pre-copy's planned end, a checkpoint of a long plan, or a doomed migration's round
+    /// end.
+    fn migration_precopy(&mut self, slot: u32, version: u32) {
         let Some(lm) = self.migrations.get(slot) else {
             return;
         };
@@ -270,12 +279,13 @@ impl Simulation<'_> {
             self.abort_migration(slot);
             return;
         }
+        debug_assert!(!lm.doomed, "a doomed migration's hosts are alive");
         let now = self.sched.now;
         let lm = self.migrations.get_mut(slot).expect("migration");
         let elapsed = now.since(lm.started_at).as_us();
-        match lm.mig.finish_round(elapsed, lm.rate) {
-            None => self.migrations.schedule_round(slot, &mut self.sched),
-            Some(Outcome::Completed { blackout_us, .. }) => {
+        match lm.mig.advance_to(elapsed, lm.rate) {
+            None => self.migrations.replan(slot, &mut self.sched),
+            Some((_, Outcome::Completed { blackout_us, .. })) => {
                 lm.switching = true;
                 let (v, source) = (lm.vm, lm.source);
                 let stats = &mut self.accounts.maintenance;
@@ -288,8 +298,18 @@ impl Simulation<'_> {
                 self.migrations
                     .schedule_switch(slot, blackout_us, &mut self.sched);
             }
-            Some(Outcome::Aborted) => self.abort_migration(slot),
+            Some((_, Outcome::Aborted)) => self.abort_migration(slot),
         }
+    }
+
+    /// A host died: every pre-copy from or to it is doomed (it aborts at its round's end).
+    pub(super) fn doom_migrations(&mut self, h: HostId) {
+        let mut slots = std::mem::take(&mut self.scratch_slots);
+        self.migrations.precopies_touching(h, &mut slots);
+        for &slot in &slots {
+            self.migrations.doom(slot, &mut self.sched);
+        }
+        self.scratch_slots = slots;
     }
 
     fn migration_switched(&mut self, slot: u32) {

@@ -167,6 +167,8 @@ pub struct Simulation<'m> {
     boundary: boundary::Boundary,
     /// Reused by `host_booted` so a boot allocates nothing.
     scratch_workloads: Vec<WorkloadId>,
+    /// Reused by `doom_migrations`.
+    scratch_slots: Vec<u32>,
 }
 
 impl<'m> Simulation<'m> {
@@ -264,6 +266,7 @@ impl<'m> Simulation<'m> {
             },
             boundary: boundary::Boundary::new(model.policy.build()),
             scratch_workloads: Vec::new(),
+            scratch_slots: Vec::new(),
         }
     }
 

@@ -3,10 +3,20 @@
 //! among the migrations leaving the host, and every change of the split books progress and
 //! re-plans each migration's next phase end, cancelling the one it replaces.
 //!
+//! One event per phase: while a migration's share holds, its pre-copy rounds are computed in
+//! closed form (`Migration::plan`) and only the end of the pre-copy is queued (or, for a plan
+//! too long to compute at once, a checkpoint). A bandwidth change at instant `t` first applies
+//! the rounds that ended before `t` at the old rate; a round ending exactly at `t` ends at the
+//! new one.
+//!
+//! A migration whose source or target has died is *doomed*: as in the round-by-round model it
+//! replaces, it notices at its current round's end (where the engine aborts it), so its next
+//! event is that round end instead of the end of the pre-copy.
+//!
 //! Also owns each VM's memory dirty rate, drawn once per replication from the VM's keyed stream
 //! the first time it migrates (the stream is made then, not up front).
 
-use super::migration::{gbps_to_bytes_per_s, Migration};
+use super::migration::{gbps_to_bytes_per_s, Migration, Plan};
 use crate::core::queue::Handle;
 use crate::core::rng::{stream, StreamKind};
 use crate::core::sched::Scheduler;
@@ -15,8 +25,9 @@ use crate::world::ids::{HostId, VmId};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
-    /// A migration's current round ends (valid only for its `version`).
-    Round { slot: u32, version: u32 },
+    /// A migration's pre-copy ends, or a checkpoint of a long plan, or a doomed migration's
+    /// round ends (valid only for its `version`).
+    PreCopy { slot: u32, version: u32 },
     /// A migration's blackout ends: the VM runs on the target.
     Switched { slot: u32 },
 }
@@ -35,7 +46,11 @@ pub struct LiveMigration {
     pub version: u32,
     /// Pre-copy ended (blackout running).
     pub switching: bool,
+    /// Its source or target died: it ends (aborts) at its current round's end.
+    pub doomed: bool,
     pending: Option<Handle>,
+    /// When the `pending` event is due.
+    pending_at: SimTime,
 }
 
 const MIB: u64 = 1 << 20;
@@ -141,7 +156,9 @@ impl LiveMigrations {
             rate: 0,
             version: 0,
             switching: false,
+            doomed: false,
             pending: None,
+            pending_at: SimTime::ZERO,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -189,34 +206,85 @@ impl LiveMigrations {
         base / (self.outgoing[h.index()].len().max(1) as u64)
     }
 
-    /// Re-shares `h`'s NIC at `rate` per migration: books progress, re-plans round ends.
+    /// Re-shares `h`'s NIC at `rate` per migration: applies the rounds that ended before now
+    /// at the old rate, books the current round's progress, re-plans at the new rate.
     pub fn rerate(&mut self, h: HostId, rate: u64, s: &mut impl Scheduler<Event>) {
         for i in 0..self.outgoing[h.index()].len() {
             let slot = self.outgoing[h.index()][i];
-            let now = s.now();
-            let lm = self.slots[slot as usize]
-                .as_mut()
-                .expect("outgoing migration");
-            let elapsed = now.since(lm.started_at).as_us();
-            lm.mig.rebandwidth(elapsed, lm.rate);
+            self.catch_up(slot, s.now());
+            let lm = self.slots[slot as usize].as_mut().expect("migration");
             lm.rate = rate;
-            self.version = self.version.wrapping_add(1);
-            lm.version = self.version;
-            if let Some(old) = lm.pending.take() {
-                s.cancel(old);
-            }
-            let at = lm.started_at + SimDuration(lm.mig.round_end(rate));
-            let version = lm.version;
-            lm.pending = s.at(at, Event::Round { slot, version });
+            self.replan(slot, s);
         }
     }
 
-    /// Queues the next round end of a migration at its current rate.
-    pub fn schedule_round(&mut self, slot: u32, s: &mut impl Scheduler<Event>) {
+    /// Marks a migration doomed (its source or target died): it now ends at its current
+    /// round's end. If that is the end already queued (the round is its last), the queued event
+    /// stays, keeping its place among same-instant events as in round-by-round driving.
+    pub fn doom(&mut self, slot: u32, s: &mut impl Scheduler<Event>) {
+        self.catch_up(slot, s.now());
         let lm = self.slots[slot as usize].as_mut().expect("migration");
-        let at = lm.started_at + SimDuration(lm.mig.round_end(lm.rate));
-        let version = lm.version;
-        lm.pending = s.at(at, Event::Round { slot, version });
+        lm.doomed = true;
+        let round_end = lm.started_at + SimDuration(lm.mig.round_end(lm.rate));
+        if lm.pending.is_none() || lm.pending_at != round_end {
+            self.replan(slot, s);
+        }
+    }
+
+    /// Brings a running pre-copy's state to `now` at its current rate: the rounds that ended
+    /// strictly before `now` applied, the current one's progress booked.
+    fn catch_up(&mut self, slot: u32, now: SimTime) {
+        let lm = self.slots[slot as usize].as_mut().expect("migration");
+        debug_assert!(!lm.switching);
+        let elapsed = now.since(lm.started_at).as_us();
+        if elapsed > 0 {
+            // The pre-copy end, if any, is at `now` or later (its event has not fired).
+            let ended = lm.mig.advance_to(elapsed - 1, lm.rate);
+            debug_assert!(ended.is_none(), "a pre-copy ended without its event");
+        }
+        lm.mig.rebandwidth(elapsed, lm.rate);
+    }
+
+    /// Replaces a migration's queued event by the next one its state and rate call for: the
+    /// pre-copy's end (or a checkpoint), nothing if it never ends, or a doomed migration's
+    /// round end.
+    pub fn replan(&mut self, slot: u32, s: &mut impl Scheduler<Event>) {
+        let lm = self.slots[slot as usize].as_mut().expect("migration");
+        self.version = self.version.wrapping_add(1);
+        lm.version = self.version;
+        if let Some(old) = lm.pending.take() {
+            s.cancel(old);
+        }
+        let at_us = if lm.doomed {
+            Some(lm.mig.round_end(lm.rate))
+        } else {
+            match lm.mig.plan(lm.rate) {
+                Plan::Ends { at_us, .. } | Plan::Checkpoint { at_us } => Some(at_us),
+                Plan::Never => None,
+            }
+        };
+        if let Some(at_us) = at_us {
+            let at = lm.started_at + SimDuration(at_us);
+            let version = lm.version;
+            lm.pending = s.at(at, Event::PreCopy { slot, version });
+            lm.pending_at = at;
+        }
+    }
+
+    /// Slots of the pre-copies in flight from or to `h` that are not yet doomed, in the order
+    /// their events were queued (`version` grows with every re-plan), so that dooming them
+    /// keeps their same-instant order.
+    pub fn precopies_touching(&self, h: HostId, out: &mut Vec<u32>) {
+        out.clear();
+        for (slot, lm) in self.slots.iter().enumerate() {
+            if let Some(lm) = lm {
+                if !lm.switching && !lm.doomed && (lm.source == h || lm.target == h) {
+                    out.push(slot as u32);
+                }
+            }
+        }
+        let version = |slot: &u32| self.slots[*slot as usize].as_ref().map(|lm| lm.version);
+        out.sort_unstable_by_key(version);
     }
 
     /// Queues the end of a migration's blackout.
