@@ -41,6 +41,9 @@ pub enum StreamKind {
     GuestUptime = 11,
     /// A VM's memory dirty rate (entity = VM).
     DirtyRate = 12,
+    /// Which pooled values a chart keeps once there are too many (entity = chart; replication
+    /// 0: one stream for the whole run).
+    ChartSample = 13,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer, so distinct keys give distinct seeds.

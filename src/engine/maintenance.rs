@@ -280,12 +280,10 @@ impl Simulation<'_> {
             return;
         }
         debug_assert!(!lm.doomed, "a doomed migration's hosts are alive");
-        let now = self.sched.now;
-        let lm = self.migrations.get_mut(slot).expect("migration");
-        let elapsed = now.since(lm.started_at).as_us();
-        match lm.mig.advance_to(elapsed, lm.rate) {
+        match self.migrations.precopy_due(slot, self.sched.now) {
             None => self.migrations.replan(slot, &mut self.sched),
-            Some((_, Outcome::Completed { blackout_us, .. })) => {
+            Some((elapsed, Outcome::Completed { blackout_us, .. })) => {
+                let lm = self.migrations.get_mut(slot).expect("migration");
                 lm.switching = true;
                 let (v, source) = (lm.vm, lm.source);
                 let stats = &mut self.accounts.maintenance;

@@ -16,7 +16,7 @@
 //! Also owns each VM's memory dirty rate, drawn once per replication from the VM's keyed stream
 //! the first time it migrates (the stream is made then, not up front).
 
-use super::migration::{gbps_to_bytes_per_s, Migration, Plan};
+use super::migration::{gbps_to_bytes_per_s, Migration, Outcome, Plan};
 use crate::core::queue::Handle;
 use crate::core::rng::{stream, StreamKind};
 use crate::core::sched::Scheduler;
@@ -51,6 +51,9 @@ pub struct LiveMigration {
     pending: Option<Handle>,
     /// When the `pending` event is due.
     pending_at: SimTime,
+    /// The state at the planned end of the pre-copy, computed when it was planned; the
+    /// `pending` event adopts it (any re-plan replaces it).
+    planned: Option<Migration>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -159,6 +162,7 @@ impl LiveMigrations {
             doomed: false,
             pending: None,
             pending_at: SimTime::ZERO,
+            planned: None,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -255,12 +259,17 @@ impl LiveMigrations {
         if let Some(old) = lm.pending.take() {
             s.cancel(old);
         }
+        lm.planned = None;
         let at_us = if lm.doomed {
             Some(lm.mig.round_end(lm.rate))
         } else {
-            match lm.mig.plan(lm.rate) {
-                Plan::Ends { at_us, .. } | Plan::Checkpoint { at_us } => Some(at_us),
-                Plan::Never => None,
+            match lm.mig.plan_ahead(lm.rate) {
+                (Plan::Ends { at_us, .. }, end) => {
+                    lm.planned = Some(end);
+                    Some(at_us)
+                }
+                (Plan::Checkpoint { at_us }, _) => Some(at_us),
+                (Plan::Never, _) => None,
             }
         };
         if let Some(at_us) = at_us {
@@ -269,6 +278,20 @@ impl LiveMigrations {
             lm.pending = s.at(at, Event::PreCopy { slot, version });
             lm.pending_at = at;
         }
+    }
+
+    /// A migration's queued pre-copy event is due: brings its state to now (adopting the
+    /// planned end state when there is one) and returns how the pre-copy ended, or None at a
+    /// checkpoint (call `replan`).
+    pub fn precopy_due(&mut self, slot: u32, now: SimTime) -> Option<(u64, Outcome)> {
+        let lm = self.slots[slot as usize].as_mut().expect("migration");
+        let elapsed = now.since(lm.started_at).as_us();
+        if let Some(end) = lm.planned.take() {
+            lm.mig = end;
+            debug_assert_eq!(lm.mig.ended().map(|e| e.0), Some(elapsed));
+            return lm.mig.ended();
+        }
+        lm.mig.advance_to(elapsed, lm.rate)
     }
 
     /// Slots of the pre-copies in flight from or to `h` that are not yet doomed, in the order

@@ -319,8 +319,21 @@ pub fn send_time_us(bytes: u64, rate: u64) -> u64 {
     if bytes == 0 {
         return 0;
     }
-    let rate = rate.max(1) as u128;
-    ((bytes as u128 * 1_000_000).div_ceil(rate)) as u64
+    let rate = rate.max(1);
+    match bytes.checked_mul(1_000_000) {
+        // The common case in 64 bits (any size below 18 TB): a 128-bit division costs more.
+        Some(b) => b.div_ceil(rate),
+        None => ((bytes as u128 * 1_000_000).div_ceil(rate as u128)) as u64,
+    }
+}
+
+/// `a · b / 10⁶`, truncated (bytes sent at a rate over µs, bytes dirtied, a threshold), in 64
+/// bits when the product fits.
+fn mul_div_1e6(a: u64, b: u64) -> u64 {
+    match a.checked_mul(b) {
+        Some(p) => p / 1_000_000,
+        None => ((a as u128 * b as u128) / 1_000_000) as u64,
+    }
 }
 
 /// Why `Migration::drive` stopped.
@@ -369,8 +382,8 @@ impl Migration {
 
     /// The bandwidth changes at `elapsed_us`: book what was sent at the old `rate`.
     pub fn rebandwidth(&mut self, elapsed_us: u64, old_rate: u64) {
-        let dt = elapsed_us.saturating_sub(self.booked_at_us) as u128;
-        let sent = ((dt * old_rate as u128) / 1_000_000) as u64;
+        let dt = elapsed_us.saturating_sub(self.booked_at_us);
+        let sent = mul_div_1e6(dt, old_rate);
         let sent = sent.min(self.remaining_bytes);
         self.remaining_bytes -= sent;
         self.sent_bytes += sent;
@@ -406,14 +419,14 @@ impl Migration {
         }
         self.rounds_completed = self.rounds_completed.saturating_add(1);
         let dirty_rate = self.effective_dirty_rate();
-        let mut dirty = ((dirty_rate as u128 * duration_us as u128) / 1_000_000) as u64;
+        let mut dirty = mul_div_1e6(dirty_rate, duration_us);
         if let Some(w) = self.params.wws_bytes {
             dirty = dirty.min(w);
         }
         dirty = dirty.min(self.params.memory_bytes);
         // QEMU: switch over when what is left fits in the downtime limit at this bandwidth.
         let limit = self.params.downtime.limit_us(elapsed_us);
-        let threshold = ((rate as u128 * limit as u128) / 1_000_000) as u64;
+        let threshold = mul_div_1e6(rate, limit);
         if dirty < threshold || dirty == 0 {
             let blackout_us = send_time_us(dirty, rate) + self.params.switchover_us;
             self.sent_bytes += dirty;
@@ -487,8 +500,16 @@ impl Migration {
     /// [`PLAN_MAX_ROUNDS`] rounds of arithmetic plus a few per downtime step. On a migration
     /// that has ended, the end it had.
     pub fn plan(&self, rate: u64) -> Plan {
+        self.plan_ahead(rate).0
+    }
+
+    /// [`plan`](Self::plan), and the state the migration will be in at the planned instant:
+    /// on [`Plan::Ends`] it equals what `advance_to(at_us, rate)` would leave (the same rounds
+    /// with the same integer sums), so a caller whose rate held can adopt it instead of
+    /// computing the rounds a second time.
+    pub fn plan_ahead(&self, rate: u64) -> (Plan, Migration) {
         let mut m = self.clone();
-        match m.drive(rate, None, PLAN_MAX_ROUNDS) {
+        let plan = match m.drive(rate, None, PLAN_MAX_ROUNDS) {
             Stop::Ended(at_us, outcome) => Plan::Ends {
                 at_us,
                 outcome,
@@ -499,7 +520,8 @@ impl Migration {
             },
             Stop::Never => Plan::Never,
             Stop::Reached => unreachable!("planning has no time limit"),
-        }
+        };
+        (plan, m)
     }
 
     /// Applies, at a constant `rate`, every round that ends at or before `elapsed_us`, with

@@ -3,6 +3,7 @@
 //!
 //! Ledgers are updated on state changes only (no per-tick work) and read once, at the horizon.
 
+use super::samples::Durations;
 use crate::core::time::SimTime;
 use crate::world::ids::{HostId, VmId};
 
@@ -80,7 +81,7 @@ struct VmRecord {
 pub struct VmLedger {
     records: Vec<VmRecord>,
     /// Completed outages, in completion order (capped at `MAX_EPISODES`).
-    outage_us: Vec<u64>,
+    outage_us: Durations,
     /// VMs currently unavailable.
     pub unavailable: u32,
 }
@@ -97,7 +98,7 @@ impl VmLedger {
                 };
                 n_vms
             ],
-            outage_us: Vec::new(),
+            outage_us: Durations::default(),
             unavailable: 0,
         }
     }
@@ -136,7 +137,7 @@ impl VmLedger {
     }
 
     /// Every recorded outage length, leaving the ledger without them.
-    pub fn take_outages(&mut self) -> Vec<u64> {
+    pub fn take_outages(&mut self) -> Durations {
         std::mem::take(&mut self.outage_us)
     }
 

@@ -6,5 +6,6 @@ pub mod ledger;
 pub mod paired;
 pub mod pooled;
 pub mod replication;
+pub mod samples;
 pub mod stats;
 pub mod summary;

@@ -9,6 +9,7 @@
 
 use super::ledger::{Timeline, VM_STATES};
 use super::replication::{HaCounters, ReplicationOutput};
+use super::samples::PooledSample;
 use super::summary::vm_figures;
 use crate::core::time::{SimTime, US_PER_Y};
 use crate::scenario::model::Model;
@@ -53,7 +54,7 @@ impl ReplicationStats {
 }
 
 /// What the charts of a run need, pooled over its replications (see `report::figures`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ChartData {
     /// 1 − availability of every VM in every replication, per workload, in replication order
     /// then VM order.
@@ -64,10 +65,10 @@ pub struct ChartData {
     pub vm_years: Vec<f64>,
     /// The first replication's hosts/VMs-down timeline, with that replication's horizon.
     pub timeline: Option<(Timeline, SimTime)>,
-    /// Every VM outage's length, all replications, in replication order.
-    pub vm_outage_us: Vec<u64>,
-    /// Every live migration's blackout, all replications, in replication order.
-    pub blackout_us: Vec<u64>,
+    /// VM outage lengths pooled over replications (all, or a bounded sample).
+    pub vm_outage_us: PooledSample,
+    /// Live-migration blackouts pooled over replications (all, or a bounded sample).
+    pub blackout_us: PooledSample,
     /// Replications added so far.
     pub replications: u32,
 }
@@ -79,7 +80,10 @@ impl ChartData {
             unavailability: vec![Vec::new(); w],
             state_min: vec![[0.0; VM_STATES]; w],
             vm_years: vec![0.0; w],
-            ..ChartData::default()
+            timeline: None,
+            vm_outage_us: PooledSample::new(model.simulation.seed, 0),
+            blackout_us: PooledSample::new(model.simulation.seed, 1),
+            replications: 0,
         }
     }
 
@@ -100,9 +104,8 @@ impl ChartData {
         if self.replications == 0 {
             self.timeline = out.timeline.take().map(|tl| (tl, out.horizon));
         }
-        self.vm_outage_us.extend_from_slice(&out.vm_outage_us);
-        self.blackout_us
-            .extend_from_slice(&out.maintenance.blackout_us);
+        self.vm_outage_us.add(out.vm_outage_us.iter());
+        self.blackout_us.add(out.maintenance.blackout_us.iter());
         self.replications += 1;
     }
 }

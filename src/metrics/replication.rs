@@ -3,6 +3,7 @@
 //! plain result data, so nothing downstream of the engine needs to know the engine.
 
 use super::ledger::{Timeline, VM_STATES};
+use super::samples::Durations;
 use crate::core::time::SimTime;
 
 /// HA counters of one replication.
@@ -23,9 +24,12 @@ pub struct MaintenanceStats {
     pub live_migration_aborts: u64,
     pub cold_migrations: u64,
     pub skipped_hosts: u64,
-    pub blackout_us: Vec<u64>,
-    pub brownout_us: Vec<u64>,
-    pub duration_us: Vec<u64>,
+    /// Per completed live migration: the switch-over pause.
+    pub blackout_us: Durations,
+    /// Per completed live migration: the pre-copy (guest slowed, still running).
+    pub brownout_us: Durations,
+    /// Per completed live migration: start to running on the target.
+    pub duration_us: Durations,
     pub migrated_bytes: u64,
     /// Time to cycle every host of a campaign once, per completed cycle.
     pub makespans_us: Vec<u64>,
@@ -44,7 +48,7 @@ pub struct ReplicationOutput {
     /// Time with exactly k hosts down, k = index.
     pub hosts_down_concurrency_us: Vec<u64>,
     /// Every VM outage's length, failure to running again (capped, see `MAX_EPISODES`).
-    pub vm_outage_us: Vec<u64>,
+    pub vm_outage_us: Durations,
     /// Hosts and VMs down over time; recorded only when asked for (one replication).
     pub timeline: Option<Timeline>,
     pub ha: HaCounters,

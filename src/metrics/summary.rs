@@ -176,15 +176,11 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
     );
     // Recovery time: each VM outage from failure to running again. A replication without any
     // outage has no recovery time; it is left out of that metric's interval (see `aggregate`).
-    if !out.vm_outage_us.is_empty() {
-        let mut secs: Vec<f64> = out.vm_outage_us.iter().map(|us| *us as f64 / 1e6).collect();
-        secs.sort_by(f64::total_cmp);
-        m.insert(
-            "recovery_time_s_mean".into(),
-            secs.iter().sum::<f64>() / secs.len() as f64,
-        );
-        m.insert("recovery_time_s_p50".into(), percentile_sorted(&secs, 50.0));
-        m.insert("recovery_time_s_p99".into(), percentile_sorted(&secs, 99.0));
+    let outages = &out.vm_outage_us;
+    if !outages.is_empty() {
+        m.insert("recovery_time_s_mean".into(), outages.mean(1e6));
+        m.insert("recovery_time_s_p50".into(), outages.percentile(50.0, 1e6));
+        m.insert("recovery_time_s_p99".into(), outages.percentile(99.0, 1e6));
     }
     let any_below = figs.iter().any(|f| f.availability < SLA_AVAILABILITY);
     m.insert(
@@ -236,28 +232,18 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         v.sort_by(f64::total_cmp);
         v
     };
-    if !ms.blackout_us.is_empty() {
-        let b = sorted(&ms.blackout_us, 1e3);
-        m.insert("blackout_ms_p50".into(), percentile_sorted(&b, 50.0));
-        m.insert("blackout_ms_p99".into(), percentile_sorted(&b, 99.0));
-        m.insert("blackout_ms_max".into(), *b.last().expect("non-empty"));
-        let br = sorted(&ms.brownout_us, 1e6);
-        m.insert(
-            "brownout_s_mean".into(),
-            br.iter().sum::<f64>() / br.len() as f64,
-        );
-        m.insert("brownout_s_p99".into(), percentile_sorted(&br, 99.0));
+    if let Some(max) = ms.blackout_us.max(1e3) {
+        let (b, br) = (&ms.blackout_us, &ms.brownout_us);
+        m.insert("blackout_ms_p50".into(), b.percentile(50.0, 1e3));
+        m.insert("blackout_ms_p99".into(), b.percentile(99.0, 1e3));
+        m.insert("blackout_ms_max".into(), max);
+        m.insert("brownout_s_mean".into(), br.mean(1e6));
+        m.insert("brownout_s_p99".into(), br.percentile(99.0, 1e6));
     }
-    if !ms.duration_us.is_empty() {
-        let d = sorted(&ms.duration_us, 1e6);
-        m.insert(
-            "migration_duration_s_p50".into(),
-            percentile_sorted(&d, 50.0),
-        );
-        m.insert(
-            "migration_duration_s_p99".into(),
-            percentile_sorted(&d, 99.0),
-        );
+    let d = &ms.duration_us;
+    if !d.is_empty() {
+        m.insert("migration_duration_s_p50".into(), d.percentile(50.0, 1e6));
+        m.insert("migration_duration_s_p99".into(), d.percentile(99.0, 1e6));
     }
     if !ms.makespans_us.is_empty() {
         let mk = sorted(&ms.makespans_us, 3.6e9);

@@ -108,12 +108,8 @@ pub fn timeline(model: &Model, result: &RunResult) -> Option<StepPanels> {
 
 /// Time from a VM going down to running again, pooled over replications.
 pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
-    let mut mins: Vec<f64> = result
-        .charts
-        .vm_outage_us
-        .iter()
-        .map(|us| *us as f64 / 60e6)
-        .collect();
+    let pooled = &result.charts.vm_outage_us;
+    let mut mins: Vec<f64> = pooled.kept().iter().map(|us| *us as f64 / 60e6).collect();
     if mins.is_empty() {
         return None;
     }
@@ -126,25 +122,23 @@ pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
         ),
         x_desc: "recovery time (minutes, log scale)".into(),
         y_desc: "fraction of VM outages".into(),
-        series: vec![(format!("{} outages", mins.len()), mins)],
+        series: vec![(format!("{} outages", pooled.seen()), mins)],
         markers: vec![
             (5.0, "5 min".into()),
             (60.0, "1 h".into()),
             (1440.0, "1 d".into()),
         ],
-        note: None,
+        note: pooled
+            .sampled()
+            .then(|| format!("uniform sample of {} shown", pooled.kept().len())),
     })
 }
 
 /// Live-migration blackouts pooled over replications, when any migration happened, with
 /// Google's published median and p99 (Ruprecht et al., VEE 2018) for reference.
 pub fn blackout_histogram(model: &Model, result: &RunResult) -> Option<super::plots::Histogram> {
-    let values: Vec<f64> = result
-        .charts
-        .blackout_us
-        .iter()
-        .map(|us| *us as f64 / 1e3)
-        .collect();
+    let pooled = &result.charts.blackout_us;
+    let values: Vec<f64> = pooled.kept().iter().map(|us| *us as f64 / 1e3).collect();
     if values.is_empty() {
         return None;
     }
@@ -153,10 +147,14 @@ pub fn blackout_histogram(model: &Model, result: &RunResult) -> Option<super::pl
         title: format!(
             "{}: live-migration blackout ({} migrations)",
             model.name,
-            values.len()
+            pooled.seen()
         ),
         x_desc: "blackout (ms)".into(),
-        y_desc: "migrations".into(),
+        y_desc: if pooled.sampled() {
+            format!("migrations (uniform sample of {})", values.len())
+        } else {
+            "migrations".into()
+        },
         values,
         bins: 50,
         markers: vec![(50.0, " Google p50".into()), (300.0, " Google p99".into())],

@@ -71,9 +71,9 @@ fn drain_time_is_the_sum_of_sequential_migrations() {
     );
     // 4 GiB over 1.25e9 B/s is 3.436 s; nothing dirtied and no switchover constant: the
     // blackout is 0.
-    for d in &m.duration_us {
+    for d in m.duration_us.iter() {
         assert_eq!(
-            *d,
+            d,
             hasim::infra::migration::send_time_us(4 << 30, 1_250_000_000)
         );
     }
@@ -105,8 +105,16 @@ fn two_migrations_on_one_nic_take_longer_than_one() {
         "[nova]\nmax_concurrent_live_migrations = 2",
     );
     let (d1, d2) = (
-        one.maintenance.duration_us[0],
-        two.maintenance.duration_us[0],
+        one.maintenance
+            .duration_us
+            .iter()
+            .next()
+            .expect("a migration"),
+        two.maintenance
+            .duration_us
+            .iter()
+            .next()
+            .expect("a migration"),
     );
     assert_eq!(
         d2,
@@ -144,7 +152,7 @@ fn a_hot_database_aborts_under_nova_defaults_and_converges_with_auto_converge() 
     );
     let m = &tamed.maintenance;
     assert_eq!((m.live_migrations, m.live_migration_aborts), (4, 0));
-    assert!(m.duration_us.iter().all(|d| *d < 3_200_000_000));
+    assert!(m.duration_us.iter().all(|d| d < 3_200_000_000));
 }
 
 #[test]

@@ -152,5 +152,8 @@ fn replication_zero_records_the_down_timeline() {
     );
     assert!(outputs[1].timeline.is_none());
     // Each VM had two outages of 2 h + 5 min + 45 s.
-    assert_eq!(outputs[0].vm_outage_us, vec![7_545_000_000; 4]);
+    assert_eq!(
+        outputs[0].vm_outage_us.iter().collect::<Vec<_>>(),
+        vec![7_545_000_000; 4]
+    );
 }
