@@ -95,7 +95,9 @@ impl<'m> Reducer<'m> {
     }
 
     /// Adds the next replication's output and drops it.
-    pub fn add(&mut self, out: ReplicationOutput) {
+    pub fn add(&mut self, mut out: ReplicationOutput) {
+        // Here, on the thread that reduces, rather than in the engine that simulates.
+        out.sort_samples();
         self.replications.push(ReplicationStats::of(&out));
         self.per_replication.push(replication_metrics(&out));
         self.concurrency.push(concurrency_fractions(&out));

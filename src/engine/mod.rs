@@ -407,12 +407,6 @@ impl<'m> Simulation<'m> {
         let a = &mut self.accounts;
         a.ledger.finish(horizon);
         a.hosts.finish(horizon);
-        let mut maintenance = std::mem::take(&mut a.maintenance);
-        maintenance.blackout_us.sort();
-        maintenance.brownout_us.sort();
-        maintenance.duration_us.sort();
-        let mut vm_outage_us = a.ledger.take_outages();
-        vm_outage_us.sort();
         ReplicationOutput {
             replication: self.replication,
             horizon,
@@ -422,10 +416,10 @@ impl<'m> Simulation<'m> {
             host_failures: std::mem::take(&mut a.hosts.failures),
             domain_outages: a.domain_outages,
             hosts_down_concurrency_us: std::mem::take(&mut a.hosts.concurrency_us),
-            vm_outage_us,
+            vm_outage_us: a.ledger.take_outages(),
             timeline: a.timeline.take(),
             ha: a.ha.clone(),
-            maintenance,
+            maintenance: std::mem::take(&mut a.maintenance),
             model_has_maintenance: !self.model.maintenance.is_empty(),
             events: a.events,
             pending_events_mean: if a.events == 0 {

@@ -59,3 +59,14 @@ pub struct ReplicationOutput {
     /// Mean size of the pending-event set, sampled at every event (for the benchmark).
     pub pending_events_mean: f64,
 }
+
+impl ReplicationOutput {
+    /// Sorts the duration samples, as their order statistics need (`metrics::summary`).
+    pub fn sort_samples(&mut self) {
+        let m = &mut self.maintenance;
+        for d in [&mut m.blackout_us, &mut m.brownout_us, &mut m.duration_us] {
+            d.sort();
+        }
+        self.vm_outage_us.sort();
+    }
+}
