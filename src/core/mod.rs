@@ -1,10 +1,11 @@
 //! The ground floor: integer simulated time, keyed random streams, the distributions drawn from
-//! them, and the event queue.
+//! them, the event queue, and a cache prefetch hint.
 //!
 //! Imports nothing else of the crate; everything else may import it. Single-threaded and
 //! deterministic primitives only: parallelism lives in `runner`, across replications.
 
 pub mod dist;
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod sched;

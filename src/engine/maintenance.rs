@@ -191,6 +191,9 @@ impl Simulation<'_> {
             let Some(v) = self.campaigns.hosts[h.index()].queue.pop_front() else {
                 break;
             };
+            if let Some(&next) = self.campaigns.hosts[h.index()].queue.front() {
+                self.prefetch_vm(next);
+            }
             let vm = self.truth.vm(v);
             if self.campaigns.vms[v.index()].back_to.is_some() {
                 // A migration home: best effort, outside any drain.
@@ -212,6 +215,17 @@ impl Simulation<'_> {
                 self.abort_decision(v, h, false);
             }
         }
+    }
+
+    /// Asks for a VM's records to be loaded into the cache ahead of its migration: the
+    /// drain migrates it next, after the one starting now (see `core::prefetch`).
+    fn prefetch_vm(&self, v: VmId) {
+        self.truth.prefetch_vm(v);
+        self.campaigns.prefetch_vm(v);
+        self.moves.prefetch(v);
+        self.migrations.prefetch(v);
+        self.accounts.ledger.prefetch(v);
+        crate::core::prefetch::prefetch(&self.model.vms[v.index()]);
     }
 
     fn begin_migration(&mut self, v: VmId) -> bool {

@@ -68,6 +68,11 @@ pub struct Campaigns {
 }
 
 impl Campaigns {
+    /// Starts loading a VM's maintenance turn into the cache (see `core::prefetch`).
+    pub fn prefetch_vm(&self, v: VmId) {
+        crate::core::prefetch::prefetch(&self.vms[v.index()]);
+    }
+
     pub fn new(n_campaigns: usize, n_hosts: usize, n_vms: usize) -> Self {
         Campaigns {
             cycles: vec![CycleState::default(); n_campaigns],

@@ -76,6 +76,13 @@ pub struct LiveMigrations {
 }
 
 impl LiveMigrations {
+    /// Starts loading a VM's migration state and dirty rate into the cache (see
+    /// `core::prefetch`).
+    pub fn prefetch(&self, v: VmId) {
+        crate::core::prefetch::prefetch(&self.migrating[v.index()]);
+        crate::core::prefetch::prefetch(&self.dirty_rate[v.index()]);
+    }
+
     pub fn new(seed: u64, replication: u32, n_hosts: usize, n_vms: usize) -> Self {
         LiveMigrations {
             slots: Vec::new(),

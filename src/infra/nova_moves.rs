@@ -30,6 +30,11 @@ pub struct NovaMoves {
 }
 
 impl NovaMoves {
+    /// Starts loading a VM's move task into the cache (see `core::prefetch`).
+    pub fn prefetch(&self, v: VmId) {
+        crate::core::prefetch::prefetch(&self.task[v.index()]);
+    }
+
     pub fn new(n_vms: usize) -> Self {
         NovaMoves {
             task: vec![None; n_vms],

@@ -113,6 +113,12 @@ pub struct VmLedger {
 }
 
 impl VmLedger {
+    /// Starts loading a VM's accounting into the cache (see `core::prefetch`).
+    pub fn prefetch(&self, vm: VmId) {
+        crate::core::prefetch::prefetch(&self.current[vm.index()]);
+        crate::core::prefetch::prefetch(&self.past[vm.index()]);
+    }
+
     pub fn new(n_vms: usize) -> Self {
         VmLedger {
             current: vec![Current::new(VmState::Running, SimTime::ZERO); n_vms],

@@ -108,6 +108,11 @@ pub struct Truth {
 }
 
 impl Truth {
+    /// Starts loading a VM's record into the cache (see `core::prefetch`).
+    pub fn prefetch_vm(&self, v: VmId) {
+        crate::core::prefetch::prefetch(&self.vms[v.index()]);
+    }
+
     /// Every host up, every VM running where `placement` puts it.
     pub fn new(n_hosts: usize, placement: &[HostId]) -> Self {
         let mut residents = vec![Vec::new(); n_hosts];
