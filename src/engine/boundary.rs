@@ -91,7 +91,8 @@ impl Simulation<'_> {
                 self.set_disabled(HostId(h), false)
             }
             Command::ForceDown { host: h, down } if host(h, self) => {
-                self.service.set_forced_down(h as usize, down)
+                self.service.set_forced_down(h as usize, down);
+                self.placement.service_changed(HostId(h));
             }
             Command::CheckPower { host: h } if host(h, self) => self.start_power_check(HostId(h)),
             Command::Evacuate { vm, placement } => {

@@ -287,6 +287,7 @@ impl Simulation<'_> {
         let reporting = self.truth.host(h).reporting();
         self.service
             .set_reporting(h.index(), reporting, self.sched.now);
+        self.placement.service_changed(h);
     }
 
     /// Up, reachable, enabled and out of maintenance.

@@ -31,7 +31,7 @@ impl Simulation<'_> {
         self.placement.pick(
             &req,
             wanted,
-            |h| service.is_up(h.index(), now, nova),
+            |h| service.state(h.index(), now, nova),
             self.truth.host_count(),
         )
     }

@@ -99,6 +99,17 @@ impl Reporter {
     }
 }
 
+/// What the service group says of a host's nova-compute, for the scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceState {
+    Up,
+    /// Down, and it stays down until `ServiceGroup::set_reporting` or `set_forced_down` is
+    /// called for the host.
+    DownUntilChanged,
+    /// Down, but it may count as up again by itself (its first report after resuming).
+    DownForNow,
+}
+
 /// The Nova service records of every compute host: heartbeat history, the forced-down flag and
 /// the `disabled` flag operators and controllers set.
 #[derive(Clone, Debug)]
@@ -132,6 +143,21 @@ impl ServiceGroup {
 
     pub fn is_up(&self, h: usize, now: SimTime, cfg: &NovaServiceConfig) -> bool {
         self.reporters[h].is_up(now, cfg)
+    }
+
+    /// `is_up`, telling apart a service that is down until its reporting or forced-down flag
+    /// changes (`set_reporting`, `set_forced_down`) from one down for now only (it resumed
+    /// reporting and its first report is still to come).
+    pub fn state(&self, h: usize, now: SimTime, cfg: &NovaServiceConfig) -> ServiceState {
+        let r = &self.reporters[h];
+        if r.is_up(now, cfg) {
+            ServiceState::Up
+        } else if r.forced_down || r.stopped_at.is_some() {
+            // Stopped and past its down time: no report can come before it resumes.
+            ServiceState::DownUntilChanged
+        } else {
+            ServiceState::DownForNow
+        }
     }
 
     pub fn disabled(&self, h: usize) -> bool {

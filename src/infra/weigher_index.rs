@@ -23,6 +23,17 @@ const MAX_FREE_MIB: u64 = (1 << (64 - ID_BITS)) - 2;
 /// Most hosts the index can hold.
 pub const MAX_HOSTS: usize = 1 << ID_BITS;
 
+/// What a search makes of a candidate (see `WeigherIndex::best`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Take,
+    /// Not for this search: back in the tree afterwards.
+    Skip,
+    /// Not for this search or any later one until the caller lists it again: left out of the
+    /// tree, and reported by `take_parked`.
+    Park,
+}
+
 #[derive(Clone, Debug)]
 pub struct WeigherIndex {
     /// Leaves start at `size`; node i has children 2i and 2i + 1.
@@ -34,6 +45,8 @@ pub struct WeigherIndex {
     fd_range: Vec<(u32, u32)>,
     /// Candidates taken out during a search (a reused buffer).
     rejected: Vec<(HostId, u64)>,
+    /// Candidates parked by searches since the last `take_parked`.
+    parked: Vec<HostId>,
 }
 
 fn key(h: HostId, free_ram_mib: u64) -> u64 {
@@ -73,6 +86,7 @@ impl WeigherIndex {
             leaf,
             fd_range,
             rejected: Vec::new(),
+            parked: Vec::new(),
         }
     }
 
@@ -81,14 +95,15 @@ impl WeigherIndex {
         self.put(h, free_ram_mib.map_or(ABSENT, |f| key(h, f)));
     }
 
-    /// The first listed host in weigher order, within fault domain `fd` if given, for which
-    /// `accept` holds. A rejected host is taken out of the tree for the rest of the search (one
+    /// The first listed host in weigher order, within fault domain `fd` if given, that
+    /// `accept` takes. A skipped host is taken out of the tree for the rest of the search (one
     /// leaf-to-root update) and put back before returning, so each candidate costs O(log hosts)
-    /// and the best of the whole fleet is just the root.
+    /// and the best of the whole fleet is just the root. A parked host stays out, so hosts
+    /// that no search can take (a dead host Nova still lists) cost one search, not every one.
     pub fn best(
         &mut self,
         fd: Option<usize>,
-        mut accept: impl FnMut(HostId) -> bool,
+        mut accept: impl FnMut(HostId) -> Verdict,
     ) -> Option<HostId> {
         let (lo, hi) = match fd {
             Some(f) => self.fd_range.get(f).copied().unwrap_or((0, 0)),
@@ -103,11 +118,14 @@ impl WeigherIndex {
                 break;
             }
             let h = host_of(k);
-            if accept(h) {
-                found = Some(h);
-                break;
+            match accept(h) {
+                Verdict::Take => {
+                    found = Some(h);
+                    break;
+                }
+                Verdict::Skip => rejected.push((h, k)),
+                Verdict::Park => self.parked.push(h),
             }
-            rejected.push((h, k));
             self.put(h, ABSENT);
         }
         for &(h, k) in &rejected {
@@ -115,6 +133,11 @@ impl WeigherIndex {
         }
         self.rejected = rejected;
         found
+    }
+
+    /// The hosts parked since the last call (each now out of the tree).
+    pub fn take_parked(&mut self) -> std::vec::Drain<'_, HostId> {
+        self.parked.drain(..)
     }
 
     fn put(&mut self, h: HostId, k: u64) {
@@ -159,6 +182,32 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
+    /// A parked host is left out of every later search, and reported once, until it is set
+    /// again; a skipped one is back for the next search.
+    #[test]
+    fn parked_hosts_stay_out_until_set_again() {
+        let mut idx = WeigherIndex::new(&[0, 0, 0], 1);
+        for (h, free) in [(0, 30), (1, 20), (2, 10)] {
+            idx.set(HostId(h), Some(free));
+        }
+        let verdict = |h: HostId| match h.0 {
+            0 => Verdict::Park,
+            1 => Verdict::Skip,
+            _ => Verdict::Take,
+        };
+        assert_eq!(idx.best(None, verdict), Some(HostId(2)));
+        assert_eq!(idx.take_parked().collect::<Vec<_>>(), vec![HostId(0)]);
+        let mut seen = Vec::new();
+        let got = idx.best(None, |h| {
+            seen.push(h.0);
+            Verdict::Take
+        });
+        assert_eq!((got, seen), (Some(HostId(1)), vec![1]));
+        assert_eq!(idx.take_parked().count(), 0);
+        idx.set(HostId(0), Some(30));
+        assert_eq!(idx.best(None, |_| Verdict::Take), Some(HostId(0)));
+    }
+
     /// Against the weigher's definition: sort listed hosts by (free RAM desc, id asc).
     #[test]
     fn visits_hosts_in_weigher_order_within_a_fault_domain() {
@@ -183,7 +232,11 @@ mod tests {
                 let mut seen = Vec::new();
                 let got = idx.best(fd, |h| {
                     seen.push(h.0);
-                    seen.len() > skip
+                    if seen.len() > skip {
+                        Verdict::Take
+                    } else {
+                        Verdict::Skip
+                    }
                 });
                 let expect: Vec<u32> = want.iter().take(skip + 1).map(|w| w.1).collect();
                 assert_eq!(seen, expect);
