@@ -1,4 +1,4 @@
-//! The pending-event set: an indexed binary min-heap ordered by `(time, sequence)`, with
+//! The pending-event set: an indexed 4-ary min-heap ordered by `(time, sequence)`, with
 //! cancellation.
 //!
 //! Equal times pop first-in first-out, because every push takes the next sequence number; that
@@ -8,10 +8,14 @@
 //! re-shared) leaves nothing behind in the heap. Owners that prefer it may still ignore a stale
 //! event on pop by a generation check; the queue never reads the payload.
 //!
-//! Layout, for the cache: the heap holds 16-byte nodes `(time, seq << 24 | slot)`, so sifting
-//! moves little memory; payloads stay put in a slot array and only the slot's heap position is
-//! updated when its node moves. Comparing `seq << 24 | slot` compares sequence numbers first
-//! (they are unique), so the heap order is exactly `(time, seq)`. A hand-written heap rather
+//! Layout, for the cache: the heap holds 16-byte nodes, one `u128` key `time << 64 | seq << 24
+//! | slot`, so one integer comparison orders two entries and sifting moves little memory;
+//! payloads stay put in a slot array and only the slot's heap position is updated when its node
+//! moves. Comparing the key compares times, then sequence numbers (unique), so the heap order is
+//! exactly `(time, seq)`. Four children per node, one 64-byte line of siblings, halve the depth
+//! of a binary heap; a pop walks the hole from the root down to a leaf along the smallest
+//! children and sifts the last node up from there (as `std`'s `BinaryHeap::pop` does), which
+//! compares less than sifting the last node down from the root. A hand-written heap rather
 //! than a crate: none of the maintained priority-queue crates offers FIFO ties, cancellation by
 //! handle and no allocation per push together.
 
@@ -25,19 +29,28 @@ const SLOT_BITS: u32 = 24;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 const FREE: u32 = u32::MAX;
 
-#[derive(Clone, Copy)]
-struct Node {
-    time: u64,
-    seq_slot: u64,
-}
+/// Children per heap node.
+const ARITY: usize = 4;
+
+/// A heap entry: `time << 64 | seq << SLOT_BITS | slot`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Node(u128);
 
 impl Node {
-    fn key(&self) -> (u64, u64) {
-        (self.time, self.seq_slot)
+    fn new(time: u64, seq_slot: u64) -> Self {
+        Node(u128::from(time) << 64 | u128::from(seq_slot))
     }
 
-    fn slot(&self) -> usize {
-        (self.seq_slot & SLOT_MASK) as usize
+    fn time(self) -> u64 {
+        (self.0 >> 64) as u64
+    }
+
+    fn seq_slot(self) -> u64 {
+        self.0 as u64
+    }
+
+    fn slot(self) -> usize {
+        (self.seq_slot() & SLOT_MASK) as usize
     }
 }
 
@@ -77,8 +90,8 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Queues `event` at `time`. Past `MAX_PENDING` entries or `MAX_PUSHES` pushes the event
-    /// is dropped and `overflowed` turns true: the engine stops the run with an error.
+    /// Queues `event` at `time`. Past `MAX_PENDING` entries or `MAX_PUSHES` pushes the event is
+    /// dropped and `overflowed` turns true (the engine reports it as an invariant failure).
     pub fn push(&mut self, time: SimTime, event: E) -> Handle {
         if self.heap.len() >= MAX_PENDING || self.next_seq >= MAX_PUSHES {
             self.overflowed = true;
@@ -96,36 +109,40 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         self.payload[slot] = Some(event);
         let i = self.heap.len();
-        self.heap.push(Node {
-            time: time.as_us(),
-            seq_slot,
-        });
-        self.pos[slot] = i as u32;
+        self.heap.push(Node::new(time.as_us(), seq_slot));
         self.sift_up(i);
         Handle { seq_slot }
     }
 
+    /// The earliest entry (first pushed among equal times).
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let top = *self.heap.first()?;
-        self.remove_at(0);
+        let last = self.heap.pop().expect("non-empty heap");
+        if !self.heap.is_empty() {
+            // The hole at the root moves down to a leaf along the smallest children, then the
+            // last node fills it and rises to its place.
+            let hole = self.hole_to_bottom(0);
+            self.heap[hole] = last;
+            self.sift_up(hole);
+        }
         let event = self.release(top.slot());
-        Some((SimTime(top.time), event))
+        Some((SimTime(top.time()), event))
     }
 
-    /// Removes a pending entry; does nothing if it already popped or was cancelled.
+    /// Removes the entry `h` names, if it is still pending.
     pub fn cancel(&mut self, h: Handle) {
         let slot = (h.seq_slot & SLOT_MASK) as usize;
         let Some(&p) = self.pos.get(slot) else {
             return;
         };
-        if p == FREE || self.heap[p as usize].seq_slot != h.seq_slot {
+        if p == FREE || self.heap[p as usize].seq_slot() != h.seq_slot {
             return;
         }
         self.remove_at(p as usize);
         self.release(slot);
     }
 
-    /// Whether a push was refused because a bound was reached.
+    /// Whether a push was dropped because a limit was reached.
     pub fn overflowed(&self) -> bool {
         self.overflowed
     }
@@ -146,12 +163,10 @@ impl<E> EventQueue<E> {
             .expect("a pending slot holds its event")
     }
 
-    /// Takes the node at `i` out of the heap (its slot is released by the caller).
     fn remove_at(&mut self, i: usize) {
         let last = self.heap.pop().expect("non-empty heap");
         if i < self.heap.len() {
             self.heap[i] = last;
-            self.pos[last.slot()] = i as u32;
             self.sift_down(i);
             self.sift_up(i);
         }
@@ -160,9 +175,9 @@ impl<E> EventQueue<E> {
     fn sift_up(&mut self, mut i: usize) {
         let node = self.heap[i];
         while i > 0 {
-            let parent = (i - 1) / 2;
+            let parent = (i - 1) / ARITY;
             let p = self.heap[parent];
-            if p.key() <= node.key() {
+            if p <= node {
                 break;
             }
             self.heap[i] = p;
@@ -173,22 +188,46 @@ impl<E> EventQueue<E> {
         self.pos[node.slot()] = i as u32;
     }
 
-    fn sift_down(&mut self, mut i: usize) {
+    /// The smallest child of `i` and its node, if it has any.
+    #[inline]
+    fn min_child(&self, i: usize) -> Option<(usize, Node)> {
+        let first = ARITY * i + 1;
         let n = self.heap.len();
-        let node = self.heap[i];
-        loop {
-            let l = 2 * i + 1;
-            if l >= n {
-                break;
-            }
-            let r = l + 1;
-            let c = if r < n && self.heap[r].key() < self.heap[l].key() {
-                r
+        if first + ARITY <= n {
+            // All four children: a fixed-size array the compiler unrolls, one bounds check.
+            let kids: &[Node; ARITY] = self.heap[first..first + ARITY]
+                .try_into()
+                .expect("four children");
+            let (a, b) = if kids[1] < kids[0] {
+                (1, kids[1])
             } else {
-                l
+                (0, kids[0])
             };
-            let child = self.heap[c];
-            if node.key() <= child.key() {
+            let (c, d) = if kids[3] < kids[2] {
+                (3, kids[3])
+            } else {
+                (2, kids[2])
+            };
+            return Some(if d < b {
+                (first + c, d)
+            } else {
+                (first + a, b)
+            });
+        }
+        let kids = self.heap.get(first..)?;
+        let mut best = (first, *kids.first()?);
+        for (j, &k) in kids.iter().enumerate().skip(1) {
+            if k < best.1 {
+                best = (first + j, k);
+            }
+        }
+        Some(best)
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        let node = self.heap[i];
+        while let Some((c, child)) = self.min_child(i) {
+            if node <= child {
                 break;
             }
             self.heap[i] = child;
@@ -197,6 +236,17 @@ impl<E> EventQueue<E> {
         }
         self.heap[i] = node;
         self.pos[node.slot()] = i as u32;
+    }
+
+    /// Moves the hole at `i` down to a leaf, each step lifting the smallest child into it;
+    /// returns the hole's final position.
+    fn hole_to_bottom(&mut self, mut i: usize) -> usize {
+        while let Some((c, child)) = self.min_child(i) {
+            self.heap[i] = child;
+            self.pos[child.slot()] = i as u32;
+            i = c;
+        }
+        i
     }
 }
 
@@ -243,10 +293,16 @@ mod tests {
         let mut model: Vec<(u64, u64, u32)> = Vec::new();
         let mut handles: Vec<(Handle, u64, u64)> = Vec::new();
         let mut seq = 0u64;
-        for step in 0..20_000u32 {
-            match rng.random_range(0..10) {
+        for step in 0..40_000u32 {
+            // The first half mostly pushes, so the heap is several levels deep.
+            let op = if step < 20_000 && step % 2 == 0 {
+                0
+            } else {
+                rng.random_range(0..10)
+            };
+            match op {
                 0..=4 => {
-                    let t = rng.random_range(0..50u64);
+                    let t = rng.random_range(0..5_000u64);
                     let h = q.push(SimTime(t), step);
                     model.push((t, seq, step));
                     handles.push((h, t, seq));
