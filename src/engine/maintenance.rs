@@ -134,8 +134,10 @@ impl Simulation<'_> {
     fn start_host_maintenance(&mut self, h: HostId, c: usize) {
         self.set_phase(h, Some((MaintPhase::Draining, c as u32)));
         // Queued migrations back onto other hosts give way to this drain.
-        for v in std::mem::take(&mut self.campaigns.hosts[h.index()].queue) {
-            self.campaigns.vms[v.index()].back_to = None;
+        // Drained in place: the queue keeps its buffer for the drain it is about to hold.
+        let campaigns = &mut self.campaigns;
+        for v in campaigns.hosts[h.index()].queue.drain(..) {
+            campaigns.vms[v.index()].back_to = None;
         }
         self.campaigns.hosts[h.index()].departed.clear();
         // The maintenance event comes when the longest notice on the host runs out; every
