@@ -13,7 +13,7 @@
 //! - **heap**: a bare `std::collections::BinaryHeap` hold model at the pending-set size of the
 //!   10k point, as a floor for what the event queue alone costs.
 //! - **threads**: the 10k goal with 4 replications on 1 and 2 threads (wall time, speed-up,
-//!   peak RSS), and 1 replication on 1 thread, to show whether RSS grows with `-n`.
+//!   peak RSS), and 1 and 8 replications on 1 thread, to show whether RSS grows with `-n`.
 //! - **output**: `benches/scenarios/output_200k.toml` (200k VMs, 20 cheap replications): CPU
 //!   time to simulate, then CPU time and peak RSS of `hasim::report::write_all` into a
 //!   directory under `target/`, and the size of `vms.csv`.
@@ -440,7 +440,8 @@ fn section_heap(pending_10k: Option<f64>, results: &mut Vec<Value>) {
 fn section_threads(hosts: u64, results: &mut Vec<Value>) {
     println!("== threads: {GOAL} at {hosts} hosts");
     let mut wall_4 = Vec::new();
-    for (reps, threads) in [(4, 1), (4, 2), (1, 1)] {
+    // -n 8 on one thread shows whether peak RSS grows with -n past the reorder window.
+    for (reps, threads) in [(4, 1), (4, 2), (1, 1), (8, 1)] {
         let v = in_child(&format!(
             "threads:hosts={hosts},reps={reps},threads={threads}"
         ));
