@@ -6,6 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
+use hasim::report::outset::OutputSet;
 use hasim::runner::{RunError, RunResult, Sink};
 use hasim::scenario::model::Model;
 use hasim::sweep::{expand, parse_axis, Axis};
@@ -238,6 +239,14 @@ fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> Exit
     ExitCode::from(EXIT_RUNTIME)
 }
 
+/// Starts a result set in `dir` before any simulation, or says in one line why it cannot.
+fn begin_set(dir: &Path) -> Result<OutputSet, ExitCode> {
+    OutputSet::begin(dir).map_err(|e| {
+        eprintln!("error: output directory {} unusable: {e}", dir.display());
+        ExitCode::from(EXIT_RUNTIME)
+    })
+}
+
 fn write_failed(dir: &Path, e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: writing results to {}: {e}", dir.display());
     ExitCode::from(EXIT_RUNTIME)
@@ -264,9 +273,13 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&model.name));
-    // The per-VM and per-host tables are written while replications complete, under temporary
-    // names: renamed into place by `write_all`, removed if the run fails.
-    let mut tables = match hasim::report::tables::RunTables::create(&out_dir, &model) {
+    // Every file goes into the set's staging directory, swapped in for `out_dir` at the end;
+    // the per-VM and per-host tables are written there while replications complete.
+    let set = match begin_set(&out_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut tables = match hasim::report::tables::RunTables::create(set.dir(), &model) {
         Ok(t) => t,
         Err(e) => return write_failed(&out_dir, e),
     };
@@ -277,10 +290,13 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Err(RunError::Invariant(v)) => return invariant_failure(file, &model, &v),
         Err(RunError::Sink(e)) => return write_failed(&out_dir, e),
     };
-    let written = match hasim::report::write_all(&out_dir, &model, &result, tables) {
+    let written = match hasim::report::write_all(set.dir(), &model, &result, tables) {
         Ok(w) => w,
         Err(e) => return write_failed(&out_dir, e),
     };
+    if let Err(e) = set.commit() {
+        return write_failed(&out_dir, e);
+    }
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
     let check_lines = hasim::report::text::checks(&checks);
     if json {
@@ -321,6 +337,15 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         Err(e) => return report_invalid(&e),
     };
     let (a, b) = (&models[0], &models[1]);
+    let dir = common.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join(&a.name)
+            .join(format!("compare-{}-vs-{}", policies[0], policies[1]))
+    });
+    let set = match begin_set(&dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     eprintln!(
         "hasim: compare {} vs {} on {} seed {}",
         a.policy.name(),
@@ -337,24 +362,22 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         Err(v) => return invariant_failure(file, b, &v),
     };
     let c = hasim::compare::from_results(a, b, ra, rb);
-    let dir = common.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results")
-            .join(&a.name)
-            .join(format!("compare-{}-vs-{}", policies[0], policies[1]))
-    });
     let mut written = Vec::new();
     let csv = match hasim::report::experiments::compare_csv(&c, a.simulation.seed) {
         Ok(b) => b,
         Err(e) => return write_failed(&dir, e),
     };
-    let path = dir.join("compare.csv");
+    let path = set.dir().join("compare.csv");
     if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
         return write_failed(&dir, e);
     }
     written.push(path);
-    match hasim::report::experiments::compare_charts(&dir, &c, &a.name) {
+    match hasim::report::experiments::compare_charts(set.dir(), &c, &a.name) {
         Ok(w) => written.extend(w),
         Err(e) => return write_failed(&dir, e),
+    }
+    if let Err(e) = set.commit() {
+        return write_failed(&dir, e);
     }
     print!("{}", hasim::report::experiments::compare_text(&c));
     println!("{}", list_written(&dir, &written));
@@ -391,6 +414,14 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         eprintln!("error: --metric {bad}: unknown metric (see README: Results)");
         return ExitCode::from(2);
     }
+    let dir = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
+    let set = match begin_set(&dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     eprintln!(
         "hasim: sweep of {} over {} points, seed {}",
         models[0].name,
@@ -408,25 +439,29 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             Err(v) => return invariant_failure(file, m, &v),
         }
     }
-    let dir = common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
     let seed = models[0].simulation.seed;
     let mut written = Vec::new();
     let csv = match hasim::report::experiments::sweep_csv(grid, &results, seed) {
         Ok(b) => b,
         Err(e) => return write_failed(&dir, e),
     };
-    let path = dir.join("sweep.csv");
+    let path = set.dir().join("sweep.csv");
     if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
         return write_failed(&dir, e);
     }
     written.push(path);
-    match hasim::report::experiments::sweep_charts(&dir, grid, &results, &metrics, &models[0].name)
-    {
+    match hasim::report::experiments::sweep_charts(
+        set.dir(),
+        grid,
+        &results,
+        &metrics,
+        &models[0].name,
+    ) {
         Ok(w) => written.extend(w),
         Err(e) => return write_failed(&dir, e),
+    }
+    if let Err(e) = set.commit() {
+        return write_failed(&dir, e);
     }
     for (p, r) in &results {
         let cells: Vec<String> = metrics
@@ -466,7 +501,20 @@ fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
     }
 }
 
+/// Restores the default action of SIGPIPE, as every Unix filter has it: `hasim ... | head` ends
+/// hasim quietly when `head` stops reading. (Rust ignores SIGPIPE, so a write to a closed pipe
+/// fails and `println!` panics.) Results are committed before anything is printed, so an early
+/// end of the reader never costs a result set.
+fn quiet_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in `main`, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),

@@ -7,6 +7,7 @@ mod closed_form;
 mod determinism;
 mod experiments;
 mod ha;
+mod hardening;
 mod maintenance;
 mod scenario_forms;
 mod snapshots;

@@ -1,0 +1,192 @@
+//! Regression tests of issue #11 (hardening): what an adversarial user types must end in a clear
+//! message and a documented exit code, never a panic, an abort, a hang or a mixed result set.
+
+use crate::support::{dir_names as names, hasim, scratch, stderr, stdout};
+use std::process::{Command, Stdio};
+
+#[test]
+fn issue_11_a_run_replaces_the_whole_set_and_cleans_leftovers() {
+    let dir = scratch("issue_11_replace");
+    let out = dir.join("o");
+    // An older set: a chart this run does not draw, a nested sweep, a user's file, the litter
+    // of an older hasim, and the staging directory of a killed run beside it.
+    std::fs::create_dir_all(out.join("sweep")).unwrap();
+    std::fs::write(out.join("summary.json"), "old").unwrap();
+    std::fs::write(out.join("blackout_histogram.svg"), "old").unwrap();
+    std::fs::write(out.join("sweep/sweep.csv"), "nested").unwrap();
+    std::fs::write(out.join("notes.md"), "mine").unwrap();
+    std::fs::write(out.join(".vms.csv.tmp-1"), "litter").unwrap();
+    std::fs::create_dir(dir.join(".o.staging-999999999")).unwrap();
+    std::fs::write(dir.join(".o.staging-999999999/vms.csv"), "partial").unwrap();
+    let o = hasim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "-n",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files = names(&out);
+    assert!(
+        !files.contains(&"blackout_histogram.svg".to_string()),
+        "{files:?}"
+    );
+    assert!(files.iter().all(|f| !f.starts_with('.')), "{files:?}");
+    for f in [
+        "summary.json",
+        "vms.csv",
+        "report.html",
+        "notes.md",
+        "sweep",
+    ] {
+        assert!(files.contains(&f.to_string()), "{f} missing from {files:?}");
+    }
+    assert_ne!(std::fs::read(out.join("summary.json")).unwrap(), b"old");
+    assert_eq!(
+        std::fs::read(out.join("sweep/sweep.csv")).unwrap(),
+        b"nested"
+    );
+    assert_eq!(names(&dir), ["o"], "staging and old directories are gone");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // wall time is what is tested
+fn issue_11_an_unusable_out_fails_at_once_before_simulating() {
+    let dir = scratch("issue_11_unusable_out");
+    let file = dir.join("a_file");
+    std::fs::write(&file, "keep").unwrap();
+    let nested = file.join("below");
+    for (out, message) in [
+        (&file, "exists and is not a directory"),
+        (&nested, "is not a directory"),
+    ] {
+        let start = std::time::Instant::now();
+        // 100,000 replications of the quickstart would take hours.
+        let o = hasim(&[
+            "run",
+            "scenarios/quickstart.toml",
+            "-n",
+            "100000",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let took = start.elapsed();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("error: output directory") && e.contains(message),
+            "{e}"
+        );
+        assert_eq!(
+            e.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{e}"
+        );
+        assert!(took.as_secs_f64() < 5.0, "took {took:?}");
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep");
+    assert_eq!(names(&dir), ["a_file"]);
+    for cmd in [
+        vec!["compare", "--policy", "none", "--policy", "none"],
+        vec!["sweep", "--grid", "simulation.seed=1,2"],
+    ] {
+        let mut args = cmd.clone();
+        args.extend([
+            "scenarios/quickstart.toml",
+            "-n",
+            "100000",
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        let o = hasim(&args);
+        assert_eq!(o.status.code(), Some(1), "{cmd:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("exists and is not a directory"));
+    }
+}
+
+#[test]
+fn issue_11_a_killed_run_leaves_the_old_set_and_the_next_run_cleans_up() {
+    let dir = scratch("issue_11_killed_run");
+    let out = dir.join("o");
+    let run = |n: &str| {
+        Command::new(env!("CARGO_BIN_EXE_hasim"))
+            .args(["run", "scenarios/quickstart.toml", "-n", n, "--out"])
+            .arg(&out)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    assert!(run("1").wait().unwrap().success());
+    let old = std::fs::read(out.join("summary.json")).unwrap();
+    let old_names = names(&out);
+    // Killed while replications run or the set is written: the old set whole, or the new one.
+    for delay_ms in [20, 150, 400, 800] {
+        let mut child = run("400");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(names(&out), old_names, "a whole set, after {delay_ms} ms");
+        let now = std::fs::read(out.join("summary.json")).unwrap();
+        if now != old {
+            let v: serde_json::Value = serde_json::from_slice(&now).unwrap();
+            assert_eq!(v["replications"], 400);
+            let rows = std::fs::read_to_string(out.join("vms.csv"))
+                .unwrap()
+                .lines()
+                .count();
+            assert_eq!(rows, 1 + 400 * 1200, "the new set's table, whole");
+        }
+    }
+    assert!(run("1").wait().unwrap().success());
+    assert_eq!(
+        names(&dir),
+        ["o"],
+        "the killed runs' staging directories are gone"
+    );
+}
+
+#[test]
+fn issue_11_a_closed_pipe_ends_hasim_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    for args in [
+        vec!["validate", "scenarios/quickstart.toml"],
+        vec![
+            "run",
+            "scenarios/quickstart.toml",
+            "-n",
+            "1",
+            "--json",
+            "--set",
+            "simulation.horizon=1h",
+            "--out",
+        ],
+    ] {
+        let dir = scratch("issue_11_pipe");
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if args[0] == "run" {
+            args.push(dir.join("o").display().to_string());
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hasim"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before hasim writes a byte.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let e = stderr(&o);
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {e}");
+        assert!(
+            o.status.success() || o.status.signal() == Some(13),
+            "{args:?}: {:?} {e}",
+            o.status
+        );
+        let _ = stdout(&o);
+    }
+}
