@@ -281,7 +281,12 @@ impl OutputSet {
     }
 
     /// Swaps the staging directory in for the target (see the module documentation).
-    pub fn commit(mut self) -> io::Result<()> {
+    pub fn commit(self) -> io::Result<()> {
+        self.commit_with(exchange)
+    }
+
+    /// `commit` with the given atomic exchange (tests force the fallback with a failing one).
+    fn commit_with(mut self, exchange: fn(&Path, &Path) -> io::Result<()>) -> io::Result<()> {
         sync_dir(&self.staging);
         let parent = self
             .staging
@@ -379,6 +384,25 @@ mod tests {
             "nested"
         );
         assert_eq!(names(&root), ["q"], "no staging or old directory left");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_fallback_without_an_exchange_replaces_the_set_too() {
+        let root = scratch("fallback");
+        let target = root.join("q");
+        write_set(&target, &[("summary.json", "old"), ("timeline.svg", "old")]);
+        fs::create_dir(target.join("sweep")).unwrap();
+        let set = OutputSet::begin(&target).unwrap();
+        fs::write(set.dir().join("summary.json"), "new").unwrap();
+        set.commit_with(|_, _| Err(io::Error::from(io::ErrorKind::Unsupported)))
+            .unwrap();
+        assert_eq!(names(&target), ["summary.json", "sweep"]);
+        assert_eq!(
+            fs::read_to_string(target.join("summary.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(names(&root), ["q"]);
         fs::remove_dir_all(&root).unwrap();
     }
 
