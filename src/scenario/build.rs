@@ -4,13 +4,15 @@
 //! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
 //! and rack names) are resolved after all sections are read.
 
+use super::limits::{open_regular, quote, MAX_TRACE_BYTES};
 use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
 use crate::core::dist::DurationDist;
 use crate::core::time::SimDuration;
+use crate::core::time::US_PER_S;
 use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
-use crate::faults::trace::{map_in_order, read_fta};
+use crate::faults::trace::{map_in_order, read_fta, FtaNode};
 use crate::faults::{
     BmcFailures, DomainFailures, FailureModel, GuestFailures, HostFailures, HostOutageProcess,
 };
@@ -33,6 +35,49 @@ const MAX_HOSTS: i64 = 1_000_000;
 const MAX_VMS: i64 = 10_000_000;
 const MAX_REPLICATIONS: i64 = 100_000;
 
+/// The replayed part of a trace (the first `n_hosts` nodes) must fit simulated time: its span
+/// in seconds, times 10^6, in a `u64` of microseconds. A wider span (a corrupt or hostile time
+/// column) would wrap and replay at the wrong times.
+fn check_trace_span(nodes: &[FtaNode], n_hosts: usize) -> Result<(), String> {
+    let mapped = &nodes[..nodes.len().min(n_hosts)];
+    let (Some(t0), Some(t1)) = (
+        mapped.iter().map(|n| n.intervals[0].0).min(),
+        mapped
+            .iter()
+            .flat_map(|n| n.intervals.iter().map(|i| i.1))
+            .max(),
+    ) else {
+        return Ok(());
+    };
+    let max_s = u64::MAX / US_PER_S;
+    match t1.checked_sub(t0) {
+        Some(span) if (span as u64) <= max_s => Ok(()),
+        _ => Err(format!(
+            "the trace spans from {t0} s to {t1} s, more than simulated time holds ({max_s} s)"
+        )),
+    }
+}
+
+/// The scenario name names the results directory (`results/<name>/`): it must be one plain
+/// path component, so that no name writes outside `results/`.
+fn check_scenario_name(name: &str, origin: &Origin, d: &mut Diagnostics) -> bool {
+    let why = if name.is_empty() {
+        Some("must not be empty")
+    } else if name == "." || name == ".." {
+        Some("must not be \".\" or \"..\"")
+    } else if name.contains(['/', '\\']) {
+        Some("must not contain a path separator (it names the results directory)")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        d.push(origin, "name", format!("{} {why}", quote(name)));
+    }
+    why.is_none()
+}
+
 pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model> {
     let mut top = TableReader::new(root, "", d)?;
     let ctx = DistContext {
@@ -42,7 +87,11 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             .map(|p| p.to_path_buf())
             .unwrap_or_default(),
     };
-    let name = top.str("name", d).map(str::to_string);
+    let name_origin = top.origin_of("name");
+    let name = top
+        .str("name", d)
+        .filter(|n| check_scenario_name(n, &name_origin, d))
+        .map(str::to_string);
     let description = top.opt_str("description", d).unwrap_or("").to_string();
     let simulation = top
         .opt_table("simulation", d)
@@ -435,15 +484,23 @@ fn read_topology(
                 d.push(&origin, "topology.zones", "needs at least one zone");
                 return None;
             }
-            let total = zones.len() as i64 * fds * rpf * hpr;
-            if total > MAX_HOSTS {
+            // Checked: a long zone list times the per-level maxima would wrap an i64.
+            let total = [fds, rpf, hpr]
+                .into_iter()
+                .try_fold(zones.len() as i64, |acc, x| acc.checked_mul(x))
+                .filter(|t| *t <= MAX_HOSTS);
+            let Some(total) = total else {
                 d.push(
                     &origin,
                     &path,
-                    format!("{total} hosts exceed the limit of {MAX_HOSTS}"),
+                    format!(
+                        "{} zones x {fds} fault domains x {rpf} racks x {hpr} hosts exceed the limit of {MAX_HOSTS} hosts",
+                        zones.len()
+                    ),
                 );
                 return None;
-            }
+            };
+            topo.hosts.reserve(total as usize);
             let width = hpr.to_string().len().max(2);
             for z in zones {
                 let zid = ZoneId(topo.zones.len() as u32);
@@ -501,6 +558,7 @@ fn read_topology(
                     }
                     seen.push(n.to_string());
                 }
+                let (hosts_origin, hosts_key) = (t.origin_of("hosts"), t.key_path("hosts"));
                 t.finish(d);
                 let (Some(name), Some(zone), Some(fd), Some(hosts), Some(ht)) =
                     (name, zone, fd, hosts, ht)
@@ -537,6 +595,18 @@ fn read_topology(
                     fault_domain: fid,
                     zone: zid,
                 });
+                // The limit is checked before the hosts exist, not after a million racks.
+                if topo.hosts.len() as i64 + hosts > MAX_HOSTS {
+                    d.push(
+                        &hosts_origin,
+                        &hosts_key,
+                        format!(
+                            "this rack brings the fleet to {} hosts, over the limit of {MAX_HOSTS}",
+                            topo.hosts.len() as i64 + hosts
+                        ),
+                    );
+                    return None;
+                }
                 let width = hosts.to_string().len().max(2);
                 for h in 1..=hosts {
                     topo.hosts.push(Host {
@@ -665,6 +735,7 @@ fn read_workloads(
             seen.push(n.to_string());
         }
         let origin = t.origin.clone();
+        let (count_origin, count_key) = (t.origin_of("count"), t.key_path("count"));
         t.finish(d);
         let (Some(name), Some(count), Some(flavor), Some(storage), Some(boot), Some(group)) =
             (name, count, flavor, storage, boot, group)
@@ -672,6 +743,18 @@ fn read_workloads(
             ok = false;
             continue;
         };
+        // The limit is checked before the VMs exist.
+        if vms.len() as i64 + count > MAX_VMS {
+            d.push(
+                &count_origin,
+                &count_key,
+                format!(
+                    "this workload brings the total to {} VMs, over the limit of {MAX_VMS}",
+                    vms.len() as i64 + count
+                ),
+            );
+            return None;
+        }
         let wid = WorkloadId(workloads.len() as u32);
         let count = count as u32;
         let first_group = groups.len();
@@ -826,7 +909,12 @@ fn read_failures(
             match (file, format) {
                 (Some(file), Some(_)) if !bad_mapping => {
                     let path = ctx.base_dir.join(file);
-                    match read_fta(&path) {
+                    let read = open_regular(&path, MAX_TRACE_BYTES)
+                        .and_then(|_| read_fta(&path))
+                        .and_then(|nodes| {
+                            check_trace_span(&nodes, topo.hosts.len()).map(|_| nodes)
+                        });
+                    match read {
                         Ok(nodes) if nodes.is_empty() => {
                             d.push(
                                 &file_node.unwrap().origin,

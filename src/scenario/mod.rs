@@ -4,6 +4,7 @@
 //! the schema, `model` the result. Nothing downstream ever sees a string id or an unchecked value.
 
 pub mod build;
+pub mod limits;
 pub mod model;
 pub mod read;
 pub mod tree;
@@ -35,14 +36,21 @@ impl std::fmt::Display for LoadError {
 /// Reads, overrides and validates one scenario file. `overrides` are `key=value` strings.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Model, LoadError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| LoadError::Io {
-        file: file.clone(),
-        message: "not UTF-8 text".into(),
-    })?;
+    let bytes =
+        limits::read_capped(path, limits::MAX_SCENARIO_BYTES).map_err(|message| LoadError::Io {
+            file: file.clone(),
+            message,
+        })?;
+    if let Some((line, offset)) = limits::utf8_error_position(&bytes) {
+        return Err(LoadError::Io {
+            file: format!("{file}:{line}"),
+            message: format!(
+                "not UTF-8 text: invalid byte 0x{:02x} at byte offset {offset}",
+                bytes[offset]
+            ),
+        });
+    }
+    let text = String::from_utf8(bytes.clone()).expect("checked above");
     let mut d = Diagnostics::new(&file, &text);
     let mut root = match tree::parse_document(&text) {
         Ok(root) => root,
@@ -64,8 +72,9 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Model, LoadError> {
             d.push(&origin, raw, "expected key=value");
             continue;
         };
-        let node = tree::parse_override_value(value, &origin);
-        if let Err(msg) = tree::apply_override(&mut root, key.trim(), node) {
+        let applied = tree::parse_override_value(value, &origin)
+            .and_then(|node| tree::apply_override(&mut root, key.trim(), node));
+        if let Err(msg) = applied {
             d.push(&origin, key, msg);
         }
     }

@@ -5,11 +5,24 @@
 //! missing or malformed value records a problem and yields `None`, so validation goes on and the
 //! user sees all problems at once instead of one per run.
 
+use super::limits::{
+    quote, read_capped, MAX_EMPIRICAL_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TEXT_BYTES,
+};
 use super::tree::{Node, Origin, Table, Value};
 use crate::core::dist::{secs, DurationDist};
 use crate::core::time::{parse_duration, SimDuration};
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// The longest string a key may hold: free text for `description`, a path for `file`, a name
+/// for everything else (see `scenario::limits`).
+fn max_string_bytes(key: &str) -> usize {
+    match key {
+        "description" => MAX_TEXT_BYTES,
+        "file" => MAX_PATH_BYTES,
+        _ => MAX_NAME_BYTES,
+    }
+}
 
 /// One problem found in a scenario.
 #[derive(Clone, Debug)]
@@ -200,15 +213,29 @@ impl<'a> TableReader<'a> {
         );
     }
 
+    /// An optional string, at most `max_string_bytes(key)` long.
     pub fn opt_str(&mut self, key: &'static str, d: &mut Diagnostics) -> Option<&'a str> {
         let node = self.node(key)?;
         match &node.value {
-            Value::Str(s) => Some(s.as_str()),
+            Value::Str(s) => self.capped(node, key, s, d),
             _ => {
                 self.type_error(node, key, "a string", d);
                 None
             }
         }
+    }
+
+    fn capped(&self, node: &Node, key: &str, s: &'a str, d: &mut Diagnostics) -> Option<&'a str> {
+        let cap = max_string_bytes(key);
+        if s.len() <= cap {
+            return Some(s);
+        }
+        d.push(
+            &node.origin,
+            &self.key_path(key),
+            format!("{} is longer than the limit of {cap} bytes", quote(s)),
+        );
+        None
     }
 
     pub fn str(&mut self, key: &'static str, d: &mut Diagnostics) -> Option<&'a str> {
@@ -408,7 +435,7 @@ impl<'a> TableReader<'a> {
         let mut out = Vec::new();
         for item in items {
             match &item.value {
-                Value::Str(s) => out.push(s.as_str()),
+                Value::Str(s) => out.push(self.capped(item, key, s, d)?),
                 _ => {
                     self.type_error(item, key, "a string", d);
                     return None;
@@ -600,7 +627,13 @@ fn read_dist(
 
 /// Reads one duration per line (`"45s"` style or bare seconds); `#` starts a comment.
 fn read_empirical(path: &std::path::Path) -> Result<Vec<SimDuration>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let bytes = read_capped(path, MAX_EMPIRICAL_BYTES)?;
+    if let Some((line, offset)) = super::limits::utf8_error_position(&bytes) {
+        return Err(format!(
+            "line {line}: not UTF-8 text (invalid byte at byte offset {offset})"
+        ));
+    }
+    let text = String::from_utf8(bytes).expect("checked above");
     let mut values = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -609,11 +642,11 @@ fn read_empirical(path: &std::path::Path) -> Result<Vec<SimDuration>, String> {
         }
         let v = match line.parse::<f64>() {
             Ok(s) if s.is_finite() && s > 0.0 => SimDuration::from_secs_f64_round(s),
-            Ok(_) => return Err(format!("line {}: \"{line}\" must be positive", i + 1)),
+            Ok(_) => return Err(format!("line {}: {} must be positive", i + 1, quote(line))),
             Err(_) => parse_duration(line).map_err(|m| format!("line {}: {m}", i + 1))?,
         };
         if v == SimDuration::ZERO {
-            return Err(format!("line {}: \"{line}\" must be positive", i + 1));
+            return Err(format!("line {}: {} must be positive", i + 1, quote(line)));
         }
         values.push(v);
     }

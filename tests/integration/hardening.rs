@@ -2,6 +2,7 @@
 //! message and a documented exit code, never a panic, an abort, a hang or a mixed result set.
 
 use crate::support::{dir_names as names, hasim, scratch, stderr, stdout};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 #[test]
@@ -189,4 +190,101 @@ fn issue_11_a_closed_pipe_ends_hasim_quietly() {
         );
         let _ = stdout(&o);
     }
+}
+
+/// Runs hasim with `args` from the package root; kills it and fails the test after 20 s, so a
+/// regression that blocks (a FIFO read) fails instead of hanging the suite.
+fn hasim_bounded(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("hasim {args:?} still running after 20 s");
+}
+
+/// The quickstart scenario with `from` replaced by `to`, written as `<dir>/<name>.toml`.
+fn quickstart_with(dir: &Path, name: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string("scenarios/quickstart.toml").unwrap();
+    assert!(text.contains(from), "{from}");
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn issue_11_fifos_are_refused_not_read() {
+    let dir = scratch("issue_11_fifo");
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let o = hasim_bounded(&["validate", fifo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("fifo: not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+    let f = quickstart_with(
+        &dir,
+        "trace_fifo",
+        "[policy]",
+        "[failures.trace]\nfile = \"fifo\"\nformat = \"fta\"\n\n[policy]",
+    );
+    let o = hasim_bounded(&["validate", &f]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("failures.trace.file: ") && stderr(&o).contains("not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn issue_11_a_zone_list_cannot_wrap_the_host_count() {
+    // 92,234 zones x 10,000 x 100,000 x 100,000 is past i64::MAX: unchecked, it wrapped
+    // negative, passed the limit and aborted allocating hosts.
+    let dir = scratch("issue_11_zone_wrap");
+    let zones: Vec<String> = (0..92_234).map(|i| format!("\"z{i}\"")).collect();
+    let to = format!(
+        "zones = [{}]\nfault_domains_per_zone = 10000\nracks_per_fault_domain = 100000\nhosts_per_rack = 100000",
+        zones.join(",")
+    );
+    let text = std::fs::read_to_string("scenarios/quickstart.toml").unwrap();
+    let start = text.find("zones = ").unwrap();
+    let end = text.find("host_type = \"compute\"\n\n[[flavors]]").unwrap();
+    let p = dir.join("wrap.toml");
+    std::fs::write(&p, format!("{}{to}\n{}", &text[..start], &text[end..])).unwrap();
+    let o = hasim_bounded(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "topology: 92234 zones x 10000 fault domains x 100000 racks x 100000 hosts exceed the limit of 1000000 hosts"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn issue_11_non_utf8_files_name_the_line_and_byte_offset() {
+    let dir = scratch("issue_11_utf8");
+    let p = dir.join("latin1.toml");
+    std::fs::write(&p, b"name = \"q\"\ndescription = \"caf\xe9\"\n").unwrap();
+    let o = hasim(&["validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("latin1.toml:2: not UTF-8 text: invalid byte 0xe9 at byte offset 29"),
+        "{}",
+        stderr(&o)
+    );
 }
