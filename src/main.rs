@@ -54,6 +54,7 @@ impl Common {
             replications: self.replications,
             seed: self.seed,
             set: self.set.clone(),
+            ..RunOptions::default()
         }
     }
 }
@@ -147,19 +148,27 @@ fn describe(m: &Model) -> String {
     )
 }
 
+/// Checks the `--grid` axes before expanding them (exit 3, like any invalid variant).
+fn check_grid(grid: &[Axis]) -> Result<(), ExitCode> {
+    hasim::sweep::check_grid(grid).map(|_| ()).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
 fn validate(files: &[PathBuf], set: &[String], grid: &[Axis]) -> ExitCode {
+    if let Err(code) = check_grid(grid) {
+        return code;
+    }
     let mut code = ExitCode::SUCCESS;
     let points = expand(grid);
     for f in files {
         let opts: Vec<RunOptions> = points
             .iter()
-            .map(|p| {
-                let mut set = set.to_vec();
-                set.extend(p.overrides());
-                RunOptions {
-                    set,
-                    ..RunOptions::default()
-                }
+            .map(|p| RunOptions {
+                set: set.to_vec(),
+                grid: p.overrides(),
+                ..RunOptions::default()
             })
             .collect();
         match load_all(f, &opts) {
@@ -328,7 +337,7 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         .iter()
         .map(|p| {
             let mut o = common.options();
-            o.set.push(format!("policy.name={p}"));
+            o.policy = Some(p.clone());
             o
         })
         .collect();
@@ -385,12 +394,15 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
 }
 
 fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> ExitCode {
+    if let Err(code) = check_grid(grid) {
+        return code;
+    }
     let points = expand(grid);
     let opts: Vec<RunOptions> = points
         .iter()
         .map(|p| {
             let mut o = common.options();
-            o.set.extend(p.overrides());
+            o.grid = p.overrides();
             o
         })
         .collect();
@@ -411,7 +423,14 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         metrics.to_vec()
     };
     if let Some(bad) = metrics.iter().find(|m| !known.contains(m)) {
-        eprintln!("error: --metric {bad}: unknown metric (see README: Results)");
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = hasim::scenario::read::closest(bad, &names)
+            .map(|s| format!("did you mean \"{s}\"? "))
+            .unwrap_or_default();
+        eprintln!(
+            "error: --metric {}: unknown metric ({hint}see README: Results)",
+            hasim::scenario::limits::quote(bad)
+        );
         return ExitCode::from(2);
     }
     let dir = common

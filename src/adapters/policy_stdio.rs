@@ -86,14 +86,27 @@ pub fn run(
 /// Reads a policy's configuration from a JSON file of its options (microsecond timers, as in
 /// the config structs), or the defaults without one.
 pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyConfig, String> {
+    use crate::scenario::limits::{quote, read_capped, utf8_error_position};
     let default = PolicyConfig::default_for(name).ok_or_else(|| {
+        let hint = crate::scenario::read::closest(name, crate::policy::POLICY_NAMES)
+            .map(|s| format!("did you mean \"{s}\"? "))
+            .unwrap_or_default();
         format!(
-            "unknown policy \"{name}\" (one of {})",
+            "unknown policy {} ({hint}one of {})",
+            quote(name),
             crate::policy::POLICY_NAMES.join(", ")
         )
     })?;
     let Some(path) = file else { return Ok(default) };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = read_capped(path, crate::scenario::limits::MAX_POLICY_CONFIG_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some((line, offset)) = utf8_error_position(&bytes) {
+        return Err(format!(
+            "{}:{line}: not UTF-8 text: invalid byte at byte offset {offset}",
+            path.display()
+        ));
+    }
+    let text = String::from_utf8(bytes).expect("checked above");
     let err = |e: serde_json::Error| format!("{}:{}: {e}", path.display(), e.line());
     Ok(match default {
         PolicyConfig::None => PolicyConfig::None,

@@ -105,6 +105,8 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         );
     }
     let (host_types, host_type_names) = read_host_types(top.opt_table_array("host_types", d), d);
+    // Present but unreadable (`--set topology=5`) was reported as such: not also as missing.
+    let topo_present = top.has("topology") || top.has("racks");
     let topo_table = top.opt_table("topology", d);
     let racks_tables = top.opt_table_array("racks", d);
     let topology = read_topology(
@@ -112,12 +114,13 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         racks_tables,
         &host_types,
         &host_type_names,
-        &top.origin,
+        (&top.origin, topo_present),
         d,
     );
     let (flavors, flavor_names) = read_flavors(top.opt_table_array("flavors", d), d);
+    let workloads_present = top.has("workloads");
     let workload_tables = top.opt_table_array("workloads", d);
-    let workloads = read_workloads(workload_tables, &flavor_names, d);
+    let workloads = read_workloads(workload_tables, workloads_present, &flavor_names, d);
     let mut infra = InfraConfig::default();
     let allocation = match top.opt_table("nova", d) {
         Some(t) => read_nova(t, &mut infra, d),
@@ -442,7 +445,7 @@ fn read_topology(
     racks: Vec<TableReader<'_>>,
     host_types: &[HostType],
     type_names: &[String],
-    root: &super::tree::Origin,
+    (root, present): (&super::tree::Origin, bool),
     d: &mut Diagnostics,
 ) -> Option<Topology> {
     let mut topo = Topology {
@@ -458,6 +461,7 @@ fn read_topology(
             );
             None
         }
+        (None, true) if present => None,
         (None, true) => {
             d.push(
                 root,
@@ -672,6 +676,7 @@ type WorkloadParts = (
 
 fn read_workloads(
     tables: Vec<TableReader<'_>>,
+    present: bool,
     flavor_names: &[String],
     d: &mut Diagnostics,
 ) -> Option<WorkloadParts> {
@@ -680,6 +685,8 @@ fn read_workloads(
     let mut ok = true;
     if tables.is_empty() {
         ok = false;
+    }
+    if tables.is_empty() && !present {
         d.push(
             &super::tree::Origin::File(0..0),
             "workloads",

@@ -76,25 +76,66 @@ fn too_large(cap: u64) -> String {
 /// backslashes escaped (a newline cannot split a message over lines) and at most
 /// `QUOTE_BYTES` of it, the rest elided with its length.
 pub fn quote(text: &str) -> String {
-    let mut end = text.len().min(QUOTE_BYTES);
+    let (body, cut) = escaped(text, QUOTE_BYTES);
+    format!("\"{body}\"{cut}")
+}
+
+/// `text` escaped like `quote` but not quoted, at most `max` bytes of it.
+pub fn escape(text: &str, max: usize) -> String {
+    let (body, cut) = escaped(text, max);
+    format!("{body}{cut}")
+}
+
+/// The longest message (or key) a problem line prints before the rest is elided.
+pub const MESSAGE_BYTES: usize = 400;
+
+/// A message as printed: control characters escaped, so one problem is one line, and at most
+/// `MESSAGE_BYTES` long. The last defence for values quoted by code that does not `quote`.
+pub fn one_line(msg: &str) -> String {
+    if msg.len() <= MESSAGE_BYTES && !msg.chars().any(char::is_control) {
+        return msg.to_string();
+    }
+    let mut end = msg.len().min(MESSAGE_BYTES);
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out: String = msg[..end]
+        .chars()
+        .flat_map(|c| {
+            let e: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            e
+        })
+        .collect();
+    if end < msg.len() {
+        out.push_str(&format!("... ({} bytes)", msg.len()));
+    }
+    out
+}
+
+fn escaped(text: &str, max: usize) -> (String, String) {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = String::with_capacity(end + 2);
-    out.push('"');
+    let mut body = String::with_capacity(end);
     for c in text[..end].chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
+            '"' => body.push_str("\\\""),
+            '\\' => body.push_str("\\\\"),
+            c if c.is_control() => body.extend(c.escape_default()),
+            c => body.push(c),
         }
     }
-    out.push('"');
-    if end < text.len() {
-        out.push_str(&format!("... ({} bytes)", text.len()));
-    }
-    out
+    let cut = if end < text.len() {
+        format!("... ({} bytes)", text.len())
+    } else {
+        String::new()
+    };
+    (body, cut)
 }
 
 /// The line (1-based) and byte offset of the first byte that is not UTF-8, if any.
@@ -116,6 +157,12 @@ mod tests {
         let q = quote(&long);
         assert!(q.ends_with("... (200 bytes)"), "{q}");
         assert!(q.len() < 80, "{q}");
+    }
+
+    #[test]
+    fn messages_stay_on_one_line() {
+        assert_eq!(one_line("a \"b\"\nc"), "a \"b\"\\nc");
+        assert!(one_line(&"x".repeat(1 << 20)).ends_with("... (1048576 bytes)"));
     }
 
     #[test]

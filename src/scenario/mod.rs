@@ -33,8 +33,32 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-/// Reads, overrides and validates one scenario file. `overrides` are `key=value` strings.
+/// One `key=value` override and the command-line option it came from, as messages name it
+/// (`--set k=v`, `--policy NAME`, `--grid k=v`, `-n N`, `--seed S`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    pub label: String,
+    pub text: String,
+}
+
+impl Override {
+    /// A `--set key=value` override.
+    pub fn set(text: &str) -> Override {
+        Override {
+            label: format!("--set {text}"),
+            text: text.to_string(),
+        }
+    }
+}
+
+/// Reads, overrides and validates one scenario file. `overrides` are `--set key=value` strings.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Model, LoadError> {
+    let labelled: Vec<Override> = overrides.iter().map(|o| Override::set(o)).collect();
+    load_labelled(path, &labelled)
+}
+
+/// `load` with overrides from any option, each named by its option in messages.
+pub fn load_labelled(path: &Path, overrides: &[Override]) -> Result<Model, LoadError> {
     let file = path.display().to_string();
     let bytes =
         limits::read_capped(path, limits::MAX_SCENARIO_BYTES).map_err(|message| LoadError::Io {
@@ -66,8 +90,8 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Model, LoadError> {
             return Err(LoadError::Invalid(d));
         }
     };
-    for raw in overrides {
-        let origin = Origin::Override(raw.clone());
+    for o in overrides {
+        let (origin, raw) = (Origin::Override(o.label.clone()), &o.text);
         let Some((key, value)) = raw.split_once('=') else {
             d.push(&origin, raw, "expected key=value");
             continue;
@@ -81,7 +105,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Model, LoadError> {
     let prov = Provenance {
         file: path.to_path_buf(),
         sha256: hex(&Sha256::digest(&bytes)),
-        overrides: overrides.to_vec(),
+        overrides: overrides.iter().map(|o| o.text.clone()).collect(),
     };
     match build::build(&root, prov, &mut d) {
         Some(model) if d.is_empty() => Ok(model),

@@ -6,7 +6,8 @@
 //! user sees all problems at once instead of one per run.
 
 use super::limits::{
-    quote, read_capped, MAX_EMPIRICAL_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_TEXT_BYTES,
+    one_line, quote, read_capped, MAX_EMPIRICAL_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES,
+    MAX_TEXT_BYTES,
 };
 use super::tree::{Node, Origin, Table, Value};
 use crate::core::dist::{secs, DurationDist};
@@ -54,8 +55,8 @@ impl Diagnostics {
     pub fn push(&mut self, origin: &Origin, key: &str, message: impl Into<String>) {
         self.items.push(Diagnostic {
             origin: origin.clone(),
-            key: key.to_string(),
-            message: message.into(),
+            key: one_line(key),
+            message: one_line(&message.into()),
         });
     }
 
@@ -73,7 +74,7 @@ impl Diagnostics {
     fn location(&self, origin: &Origin) -> String {
         match origin {
             Origin::File(span) => format!("{}:{}", self.file, self.line_of(span.start)),
-            Origin::Override(text) => format!("{}: (--set {text})", self.file),
+            Origin::Override(label) => format!("{}: ({})", self.file, escape_label(label)),
         }
     }
 
@@ -104,6 +105,12 @@ impl fmt::Display for Diagnostics {
         }
         Ok(())
     }
+}
+
+/// A command-line option as a location: control characters escaped and long values cut, so a
+/// newline in `--set` cannot split a message and a megabyte value is not printed whole.
+fn escape_label(label: &str) -> String {
+    super::limits::escape(label, 2 * super::limits::QUOTE_BYTES)
 }
 
 /// Joins a table path and a key: `("failures.host", "repair")` → `"failures.host.repair"`.
@@ -137,7 +144,7 @@ impl<'a> TableReader<'a> {
                 d.push(
                     &node.origin,
                     path,
-                    format!("expected a table, found a {}", other.type_name()),
+                    format!("expected a table, found {}", other.a_type_name()),
                 );
                 None
             }
@@ -209,7 +216,7 @@ impl<'a> TableReader<'a> {
         d.push(
             &node.origin,
             &self.key_path(key),
-            format!("expected {want}, found a {}", node.value.type_name()),
+            format!("expected {want}, found {}", node.value.a_type_name()),
         );
     }
 
@@ -258,7 +265,14 @@ impl<'a> TableReader<'a> {
                 d.push(
                     &node.origin,
                     &self.key_path(key),
-                    format!("\"{s}\" is not one of {}", quote_list(choices)),
+                    match closest(s, choices) {
+                        Some(c) => format!(
+                            "{} is not one of {} (did you mean \"{c}\"?)",
+                            quote(s),
+                            quote_list(choices)
+                        ),
+                        None => format!("{} is not one of {}", quote(s), quote_list(choices)),
+                    },
                 );
                 None
             }

@@ -39,6 +39,15 @@ pub struct Table {
 }
 
 impl Value {
+    /// The TOML type name with its article ("an integer"), for "found Y" messages.
+    pub fn a_type_name(&self) -> String {
+        let name = self.type_name();
+        match name.as_bytes()[0] {
+            b'a' | b'i' => format!("an {name}"),
+            _ => format!("a {name}"),
+        }
+    }
+
     /// The TOML type name, for "expected X, found Y" messages.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -249,8 +258,8 @@ pub fn apply_override(root: &mut Node, path: &str, value: Node) -> Result<(), St
             }
             other => {
                 return Err(format!(
-                    "\"{here}\" is a {}, it has no key \"{part}\"",
-                    other.type_name()
+                    "\"{here}\" is {}, it has no key \"{part}\"",
+                    other.a_type_name()
                 ))
             }
         }

@@ -288,3 +288,144 @@ fn issue_11_non_utf8_files_name_the_line_and_byte_offset() {
         stderr(&o)
     );
 }
+
+#[test]
+fn issue_11_grid_keys_once_and_points_bounded() {
+    let o = hasim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--grid",
+        "simulation.seed=1,2",
+        "--grid",
+        "simulation.seed=3",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error: --grid \"simulation.seed\": the key is on two axes"));
+    let values: Vec<String> = (1..=1000).map(|i| i.to_string()).collect();
+    let axis = |k: &str| format!("{k}={}", values.join(","));
+    let (a, b, c) = (
+        axis("simulation.seed"),
+        axis("simulation.replications"),
+        axis("workloads.web.count"),
+    );
+    let o = hasim(&[
+        "sweep",
+        "scenarios/quickstart.toml",
+        "--grid",
+        &a,
+        "--grid",
+        &b,
+        "--grid",
+        &c,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--grid: 1000 x 1000 x 1000 points exceed the limit of 10000"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn issue_11_problems_name_the_option_that_caused_them() {
+    let o = hasim(&[
+        "compare",
+        "scenarios/quickstart.toml",
+        "--policy",
+        "masakri",
+        "--policy",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(--policy masakri): policy.name: \"masakri\" is not one of")
+            && stderr(&o).contains("(did you mean \"masakari\"?)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hasim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--grid",
+        "simulation.horizon=1h,2parsec",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(--grid simulation.horizon=2parsec): simulation.horizon:"),
+        "{}",
+        stderr(&o)
+    );
+    // A present but broken table is reported once, not also as missing.
+    for (set, problem) in [
+        ("topology=5", "topology: expected a table, found an integer"),
+        ("workloads=1", "workloads: expected an array of tables"),
+    ] {
+        let o = hasim(&["validate", "scenarios/quickstart.toml", "--set", set]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(problem), "{e}");
+        assert!(
+            e.contains("1 problem(s) found") && !e.contains("missing"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn issue_11_values_are_quoted_escaped_and_cut() {
+    let long = format!("simulation.horizon={}", "x".repeat(100_000));
+    for value in ["simulation.horizon=1\nh", long.as_str()] {
+        let o = hasim(&["validate", "scenarios/quickstart.toml", "--set", value]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 2, "one problem, one summary line: {e}");
+        assert!(
+            e.len() < 2000,
+            "the value is not echoed whole: {} bytes",
+            e.len()
+        );
+    }
+    let o = hasim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--set",
+        "name=a\nb",
+    ]);
+    assert!(
+        stderr(&o).contains("name: \"a\\nb\" must not contain control characters"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn issue_11_unknown_names_get_a_suggestion() {
+    let o = hasim(&[
+        "sweep",
+        "scenarios/quickstart.toml",
+        "--grid",
+        "simulation.seed=1,2",
+        "--metric",
+        "vm_availabilty",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean \"vm_availability\"?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hasim(&["policy", "masakary"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean \"masakari\"?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = hasim(&["policy", "masakari", "--config", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/dev/zero: not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+}
