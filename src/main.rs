@@ -278,6 +278,15 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         "hasim: {} seed {} ({} replications)",
         model.name, model.simulation.seed, model.simulation.replications
     );
+    if model.simulation.replications < 2 {
+        for e in &model.expectations {
+            if e.stat != hasim::metrics::expect::Stat::Mean {
+                eprintln!(
+                    "warning: expect {e}: a 95 % interval needs at least 2 replications; with 1 this check fails"
+                );
+            }
+        }
+    }
     let out_dir = common
         .out
         .clone()
@@ -307,7 +316,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         return write_failed(&out_dir, e);
     }
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
-    let check_lines = hasim::report::text::checks(&checks);
+    let check_lines = hasim::report::text::checks(&checks, model.simulation.replications);
     if json {
         let v = hasim::report::json::summary(&model, &result);
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));

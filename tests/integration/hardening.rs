@@ -429,3 +429,31 @@ fn issue_11_unknown_names_get_a_suggestion() {
         stderr(&o)
     );
 }
+
+#[test]
+fn issue_11_an_interval_check_on_one_replication_says_why_it_fails() {
+    let dir = scratch("issue_11_ci95_n1");
+    let o = hasim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "-n",
+        "1",
+        "--set",
+        "simulation.horizon=30d",
+        "--set",
+        "expect.vm_availability.ci95_low=>= 0.9",
+        "--out",
+        dir.join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: expect vm_availability.ci95_low >= 0.9: a 95 % interval needs at least 2 replications"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("measured nothing (a 95 % interval needs at least 2 replications; this run has 1): FAILED"),
+        "{}",
+        stdout(&o)
+    );
+}
