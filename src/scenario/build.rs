@@ -4,13 +4,13 @@
 //! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
 //! and rack names) are resolved after all sections are read.
 
-use super::limits::{open_regular, quote, MAX_TRACE_BYTES};
+use super::limits::{open_regular, quote, MAX_HORIZON_YEARS, MAX_NIC_GBPS, MAX_TRACE_BYTES};
 use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
 use crate::core::dist::DurationDist;
 use crate::core::time::SimDuration;
-use crate::core::time::US_PER_S;
+use crate::core::time::{US_PER_S, US_PER_Y};
 use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
 use crate::faults::trace::{map_in_order, read_fta, FtaNode};
 use crate::faults::{
@@ -358,7 +358,18 @@ fn read_expect(t: TableReader<'_>, d: &mut Diagnostics) -> Option<Vec<Expectatio
 }
 
 fn read_simulation(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<SimulationConfig> {
-    let horizon = t.duration("horizon", false, d);
+    let horizon_origin = t.origin_of("horizon");
+    let horizon = t.duration("horizon", false, d).filter(|h| {
+        let ok = h.as_us() <= MAX_HORIZON_YEARS * US_PER_Y;
+        if !ok {
+            d.push(
+                &horizon_origin,
+                "simulation.horizon",
+                format!("{h} is longer than the limit of {MAX_HORIZON_YEARS} years"),
+            );
+        }
+        ok
+    });
     let replications = t
         .opt_int("replications", 1, MAX_REPLICATIONS, d)
         .unwrap_or(1);
@@ -384,7 +395,18 @@ fn read_host_types(
         let vcpus = t.int("vcpus", 1, 100_000, d);
         let ram = t.int("ram_gib", 1, 1_000_000, d);
         let disk = t.opt_int("disk_gib", 1, 1_000_000_000, d);
-        let nic = t.positive_number("nic_gbps", d);
+        let nic_origin = t.origin_of("nic_gbps");
+        let nic = t.positive_number("nic_gbps", d).filter(|g| {
+            let ok = *g <= MAX_NIC_GBPS;
+            if !ok {
+                d.push(
+                    &nic_origin,
+                    &t.key_path("nic_gbps"),
+                    format!("{g} Gb/s is more than the limit of {MAX_NIC_GBPS} Gb/s"),
+                );
+            }
+            ok
+        });
         let boot = t.duration("boot_time", true, d);
         if let Some(n) = name {
             if names.iter().any(|x| x == n) {

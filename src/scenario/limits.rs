@@ -37,6 +37,15 @@ pub const MAX_TEXT_BYTES: usize = 64 << 10;
 /// Points of a `--grid` product: each point is a whole run, so 10,000 is already days of work.
 pub const MAX_GRID_POINTS: usize = 10_000;
 
+/// The longest horizon, in years: far beyond any fleet's lifetime, and a factor of 500 below
+/// where microsecond time (a `u64`, 584,942 years) would overflow when durations are added to
+/// it.
+pub const MAX_HORIZON_YEARS: u64 = 1_000;
+
+/// The fastest host NIC, in Gb/s: 100 times the 800 Gb/s of today's fastest Ethernet NICs, so
+/// a typo in the unit (bits for gigabits) is caught while byte rates stay far from overflow.
+pub const MAX_NIC_GBPS: f64 = 100_000.0;
+
 /// How much of a user's value a message quotes before eliding the rest.
 pub const QUOTE_BYTES: usize = 60;
 
