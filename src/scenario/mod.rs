@@ -59,12 +59,18 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Model, LoadError> {
 
 /// `load` with overrides from any option, each named by its option in messages.
 pub fn load_labelled(path: &Path, overrides: &[Override]) -> Result<Model, LoadError> {
-    let file = path.display().to_string();
     let bytes =
         limits::read_capped(path, limits::MAX_SCENARIO_BYTES).map_err(|message| LoadError::Io {
-            file: file.clone(),
+            file: path.display().to_string(),
             message,
         })?;
+    load_bytes(path, bytes, overrides)
+}
+
+/// `load_labelled` of a scenario already in memory: `path` names it in messages and is where
+/// its relative files (traces, empirical distributions) are found. The fuzz harness uses it.
+pub fn load_bytes(path: &Path, bytes: Vec<u8>, overrides: &[Override]) -> Result<Model, LoadError> {
+    let file = path.display().to_string();
     if let Some((line, offset)) = limits::utf8_error_position(&bytes) {
         return Err(LoadError::Io {
             file: format!("{file}:{line}"),

@@ -457,3 +457,54 @@ fn issue_11_an_interval_check_on_one_replication_says_why_it_fails() {
         stdout(&o)
     );
 }
+
+/// Runs `hasim policy masakari` on `input`; returns (exit code, stderr).
+fn policy_on(input: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(["policy", "masakari"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    (o.status.code(), stderr(&o))
+}
+
+#[test]
+fn issue_11_policy_input_outside_the_inventory_is_refused_not_a_panic() {
+    // Found by the fuzz harness: an observation naming a host past the inventory panicked.
+    let inventory = r#"{"inventory": {"hosts": [{"disabled": false, "fault_domain": 0, "forced_down": false, "id": 0, "name": "h0", "node_online": true, "reserved": false, "service_up": true}], "vms": [], "any_evacuable_tagged": false}}"#;
+    for (obs, message) in [
+        (
+            r#"{"now_us": 1, "observation": {"type": "node_offline", "host": 4294967295}}"#,
+            "input line 2: host 4294967295 is not in the inventory (1 hosts)",
+        ),
+        (
+            r#"{"now_us": 1, "observation": {"type": "instance_failed", "vm": 3}}"#,
+            "input line 2: server 3 is not in the inventory",
+        ),
+        (
+            r#"{"now_us": 1, "observation": {"type": "timer", "token": 77}}"#,
+            "input line 2: timer 77 was not set by the policy",
+        ),
+    ] {
+        let (code, err) = policy_on(&format!("{inventory}\n{obs}\n"));
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains(message) && !err.contains("panicked"), "{err}");
+    }
+    let bad_inventory = inventory.replace(r#""id": 0"#, r#""id": 5"#);
+    let (code, err) = policy_on(&format!("{bad_inventory}\n"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("input line 1: inventory host 0 has id 5"),
+        "{err}"
+    );
+}
