@@ -4,7 +4,9 @@
 //! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
 //! and rack names) are resolved after all sections are read.
 
-use super::limits::{open_regular, quote, MAX_HORIZON_YEARS, MAX_NIC_GBPS, MAX_TRACE_BYTES};
+use super::limits::{
+    check_gzip_inflated, open_regular, quote, MAX_HORIZON_YEARS, MAX_NIC_GBPS, MAX_TRACE_BYTES,
+};
 use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
@@ -938,7 +940,12 @@ fn read_failures(
             match (file, format) {
                 (Some(file), Some(_)) if !bad_mapping => {
                     let path = ctx.base_dir.join(file);
+                    let gz = path.extension().is_some_and(|e| e == "gz");
                     let read = open_regular(&path, MAX_TRACE_BYTES)
+                        .and_then(|_| match gz {
+                            true => check_gzip_inflated(&path, MAX_TRACE_BYTES),
+                            false => Ok(()),
+                        })
                         .and_then(|_| read_fta(&path))
                         .and_then(|nodes| {
                             check_trace_span(&nodes, topo.hosts.len()).map(|_| nodes)

@@ -77,6 +77,22 @@ pub fn open_regular(path: &Path, cap: u64) -> Result<std::fs::File, String> {
     std::fs::File::open(path).map_err(|e| e.to_string())
 }
 
+/// Checks a gzip file inflates to at most `cap` bytes, reading it through once without
+/// keeping it, so a small compressed file cannot expand into memory without bound (a "zip
+/// bomb") when its reader inflates it whole.
+pub fn check_gzip_inflated(path: &Path, cap: u64) -> Result<(), String> {
+    let file = open_regular(path, cap)?;
+    let mut inflated = flate2::read::GzDecoder::new(file).take(cap + 1);
+    let n = std::io::copy(&mut inflated, &mut std::io::sink()).map_err(|e| e.to_string())?;
+    if n > cap {
+        return Err(format!(
+            "inflates to more than the limit of {} MiB",
+            cap >> 20
+        ));
+    }
+    Ok(())
+}
+
 fn too_large(cap: u64) -> String {
     format!("larger than the limit of {} MiB", cap >> 20)
 }
@@ -178,6 +194,26 @@ mod tests {
     fn utf8_errors_have_a_line_and_offset() {
         assert_eq!(utf8_error_position(b"a\nb\n\xffc"), Some((3, 4)));
         assert_eq!(utf8_error_position(b"fine"), None);
+    }
+
+    #[test]
+    fn gzip_files_are_checked_inflated() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("hasim-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("zeros.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![0u8; 3 << 20]).unwrap();
+        std::fs::write(&f, gz.finish().unwrap()).unwrap();
+        assert!(
+            std::fs::metadata(&f).unwrap().len() < 1 << 20,
+            "small on disk"
+        );
+        assert!(check_gzip_inflated(&f, 2 << 20)
+            .unwrap_err()
+            .contains("inflates to more than the limit of 2 MiB"));
+        assert!(check_gzip_inflated(&f, 4 << 20).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
