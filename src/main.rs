@@ -46,6 +46,9 @@ struct Common {
     /// Override a scenario key by dotted path (repeatable), e.g. topology.hosts_per_rack=20.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     set: Vec<String>,
+    /// Refuse to start when the estimated engine events exceed N (default 1e10; 0: no limit).
+    #[arg(long = "max-estimated-events", value_name = "N")]
+    max_estimated_events: Option<u64>,
 }
 
 impl Common {
@@ -248,6 +251,37 @@ fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> Exit
     ExitCode::from(EXIT_RUNTIME)
 }
 
+/// Refuses, before any simulation, a run whose estimated cost is past the budget (exit 3),
+/// naming the estimate and the option that raises the budget.
+fn within_budget(models: &[&Model], common: &Common) -> Result<(), ExitCode> {
+    use hasim::scenario::cost::{approx, estimate, DEFAULT_MAX_EVENTS};
+    let limit = common
+        .max_estimated_events
+        .map_or(DEFAULT_MAX_EVENTS, |n| n as f64);
+    let (mut events, mut hosts, mut vms) = (0.0, 0.0, 0.0);
+    for m in models {
+        let e = estimate(m);
+        (events, hosts, vms) = (
+            events + e.events,
+            hosts + e.host_disruptions,
+            vms + e.vm_moves,
+        );
+    }
+    if limit == 0.0 || events <= limit {
+        return Ok(());
+    }
+    eprintln!(
+        "error: {}: estimated at about {} engine events ({} host disruptions and {} VM moves or restarts over all replications), more than the budget of {}; if that is intended, rerun with --max-estimated-events {:.0} (0: no limit)",
+        models[0].name,
+        approx(events),
+        approx(hosts),
+        approx(vms),
+        approx(limit),
+        (events * 2.0).min(u64::MAX as f64).ceil()
+    );
+    Err(ExitCode::from(EXIT_INVALID))
+}
+
 /// Starts a result set in `dir` before any simulation, or says in one line why it cannot.
 fn begin_set(dir: &Path) -> Result<OutputSet, ExitCode> {
     OutputSet::begin(dir).map_err(|e| {
@@ -291,6 +325,9 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&model.name));
+    if let Err(code) = within_budget(&[&model], common) {
+        return code;
+    }
     // Every file goes into the set's staging directory, swapped in for `out_dir` at the end;
     // the per-VM and per-host tables are written there while replications complete.
     let set = match begin_set(&out_dir) {
@@ -360,6 +397,9 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
             .join(&a.name)
             .join(format!("compare-{}-vs-{}", policies[0], policies[1]))
     });
+    if let Err(code) = within_budget(&[a, b], common) {
+        return code;
+    }
     let set = match begin_set(&dir) {
         Ok(s) => s,
         Err(code) => return code,
@@ -446,6 +486,9 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
+    if let Err(code) = within_budget(&models.iter().collect::<Vec<_>>(), common) {
+        return code;
+    }
     let set = match begin_set(&dir) {
         Ok(s) => s,
         Err(code) => return code,

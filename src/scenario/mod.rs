@@ -4,6 +4,7 @@
 //! the schema, `model` the result. Nothing downstream ever sees a string id or an unchecked value.
 
 pub mod build;
+pub mod cost;
 pub mod limits;
 pub mod model;
 pub mod read;
