@@ -284,10 +284,17 @@ fn within_budget(models: &[&Model], common: &Common) -> Result<(), ExitCode> {
 
 /// Starts a result set in `dir` before any simulation, or says in one line why it cannot.
 fn begin_set(dir: &Path) -> Result<OutputSet, ExitCode> {
-    OutputSet::begin(dir).map_err(|e| {
+    let set = OutputSet::begin(dir).map_err(|e| {
         eprintln!("error: output directory {} unusable: {e}", dir.display());
         ExitCode::from(EXIT_RUNTIME)
-    })
+    })?;
+    if let Some(why) = set.in_place() {
+        eprintln!(
+            "note: output directory {}: {why}; its result files are replaced one by one, not as one set",
+            dir.display()
+        );
+    }
+    Ok(set)
 }
 
 fn write_failed(dir: &Path, e: impl std::fmt::Display) -> ExitCode {

@@ -30,6 +30,15 @@
 //! what belongs to a set). A kill during the carry-over leaves them in the old set's directory
 //! beside the target, and the next run's recovery carries them over before removing it.
 //!
+//! # A directory that is not a result directory
+//!
+//! Swapping a whole directory is right for a result directory, and wrong for anything else:
+//! `--out .` in a project, `--out ~`, a directory holding a user's own files. An existing
+//! directory is swapped only if it is empty or holds set files and directories (nested sets)
+//! and nothing else; otherwise the set is written *in place*: staged inside it and renamed into
+//! it file by file, each file atomic but the set not (a kill between two renames leaves a mix,
+//! as before sets were staged), and `hasim` says so when it starts.
+//!
 //! # Recovery
 //!
 //! A leftover is a directory beside the target named `.NAME.staging-PID` or `.NAME.old-PID`
@@ -51,6 +60,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::scenario::limits::quote;
+
 const STAGING: &str = "staging";
 const OLD: &str = "old";
 
@@ -64,6 +75,8 @@ pub struct OutputSet {
     /// Whether `staging` is this set's own directory (removed when dropped uncommitted).
     staging_created: bool,
     committed: bool,
+    /// Why the set is written into the target file by file instead of swapped in whole.
+    in_place: Option<String>,
 }
 
 /// An I/O error with the path it happened on, as one line.
@@ -75,11 +88,22 @@ fn leftover(parent: &Path, name: &str, kind: &str, pid: u32) -> PathBuf {
     parent.join(format!(".{name}.{kind}-{pid}"))
 }
 
+/// The chart stems hasim draws (`figures.rs`, `experiments.rs`; sweep charts are `sweep_*`).
+const CHART_STEMS: &[&str] = &[
+    "availability_cdf",
+    "downtime_by_cause",
+    "timeline",
+    "recovery_time_cdf",
+    "blackout_histogram",
+    "compare_downtime",
+    "compare_availability",
+];
+
 /// Whether a directory entry of an output directory belongs to a result set (and is replaced
 /// with it) rather than being carried over into the new set's directory. Set files are the
-/// regular files hasim writes: `summary.json`, the CSV tables, `report.html`, the charts (every
-/// `.svg` and `.png`) and hasim's temporary files (`.NAME.tmp-PID`). Everything else, in
-/// particular every directory, is carried over.
+/// files hasim writes, by name: `summary.json`, `vms.csv`, `hosts.csv`, `report.html`,
+/// `compare.csv`, `sweep.csv`, the charts (`STEM.svg` and `STEM.png` of `CHART_STEMS` and
+/// `sweep_*`) and hasim's temporary files (`.NAME.tmp-PID`). Every directory is carried over.
 pub fn is_set_entry(name: &str, is_dir: bool) -> bool {
     if is_dir {
         return false;
@@ -87,12 +111,47 @@ pub fn is_set_entry(name: &str, is_dir: bool) -> bool {
     if name.starts_with('.') && name.contains(".tmp-") {
         return true;
     }
-    matches!(
+    if matches!(
         name,
         "summary.json" | "vms.csv" | "hosts.csv" | "report.html" | "compare.csv" | "sweep.csv"
-    ) || name.ends_with(".svg")
-        || name.ends_with(".png")
+    ) {
+        return true;
+    }
+    let stem = name
+        .strip_suffix(".svg")
+        .or_else(|| name.strip_suffix(".png"));
+    stem.is_some_and(|s| CHART_STEMS.contains(&s) || s.starts_with("sweep_"))
 }
+
+/// Why an existing directory must not be swapped as a whole, if it must not: it holds a file
+/// hasim did not write (a user's notes, or `--out .` pointing at a project), or only
+/// directories and no result file (`--out /home`). Such a directory is written in place.
+fn not_a_result_directory(dir: &Path) -> io::Result<Option<String>> {
+    let (mut set_files, mut dirs) = (0, 0);
+    for entry in fs::read_dir(dir).map_err(|e| at(dir, "reading", e))? {
+        let entry = entry.map_err(|e| at(dir, "reading", e))?;
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(IN_PLACE_STAGING) {
+            continue;
+        }
+        if is_set_entry(&name, is_dir) {
+            set_files += 1;
+        } else if is_dir {
+            dirs += 1;
+        } else {
+            return Ok(Some(format!(
+                "it holds {}, which hasim did not write",
+                quote(&name)
+            )));
+        }
+    }
+    Ok((set_files == 0 && dirs > 0)
+        .then(|| "it holds directories but no result files of hasim".to_string()))
+}
+
+/// The staging directory of a set written in place, inside the target: `.hasim-staging-PID`.
+const IN_PLACE_STAGING: &str = ".hasim-staging-";
 
 /// Whether process `pid` is running. Without `/proc` nothing can be told: taken as not running.
 fn alive(pid: u32) -> bool {
@@ -211,6 +270,15 @@ impl OutputSet {
             }
             _ => target.to_path_buf(),
         };
+        if target.is_dir() {
+            let why = match target.file_name() {
+                None => Some("it has no name of its own to swap (`.`, `..`)".to_string()),
+                Some(_) => not_a_result_directory(&target)?,
+            };
+            if let Some(why) = why {
+                return OutputSet::begin_in_place(&target, why);
+            }
+        }
         let name: OsString = match target.file_name() {
             Some(n) => n.to_os_string(),
             None => {
@@ -243,6 +311,7 @@ impl OutputSet {
             created,
             staging_created: false,
             committed: false,
+            in_place: None,
         };
         if let Err(e) = fs::create_dir_all(&parent) {
             // Name the ancestor in the way, if a file is.
@@ -270,6 +339,39 @@ impl OutputSet {
         Ok(set)
     }
 
+    /// A set written into an existing directory that is not a result directory: staged in
+    /// `DIR/.hasim-staging-PID` and renamed into `DIR` file by file at `commit`, each file
+    /// atomically but not the set as a whole (nothing else in `DIR` is touched, and files of
+    /// an older set that this one does not write stay). Leftover staging directories of dead
+    /// runs inside `DIR` are removed.
+    fn begin_in_place(target: &Path, why: String) -> io::Result<OutputSet> {
+        for entry in fs::read_dir(target).map_err(|e| at(target, "reading", e))? {
+            let entry = entry.map_err(|e| at(target, "reading", e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix(IN_PLACE_STAGING)
+                .and_then(|p| p.parse().ok());
+            if pid.is_some_and(|p| !alive(p)) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        let staging = target.join(format!("{IN_PLACE_STAGING}{}", std::process::id()));
+        fs::create_dir(&staging).map_err(|e| at(&staging, "creating", e))?;
+        Ok(OutputSet {
+            target: target.to_path_buf(),
+            staging,
+            created: Vec::new(),
+            staging_created: true,
+            committed: false,
+            in_place: Some(why),
+        })
+    }
+
+    /// Why this set is written file by file into its directory (not swapped in whole), if so.
+    pub fn in_place(&self) -> Option<&str> {
+        self.in_place.as_deref()
+    }
+
     /// Where the set's files are written until `commit`.
     pub fn dir(&self) -> &Path {
         &self.staging
@@ -288,6 +390,17 @@ impl OutputSet {
     /// `commit` with the given atomic exchange (tests force the fallback with a failing one).
     fn commit_with(mut self, exchange: fn(&Path, &Path) -> io::Result<()>) -> io::Result<()> {
         sync_dir(&self.staging);
+        if self.in_place.is_some() {
+            for entry in fs::read_dir(&self.staging).map_err(|e| at(&self.staging, "reading", e))? {
+                let entry = entry.map_err(|e| at(&self.staging, "reading", e))?;
+                let dest = self.target.join(entry.file_name());
+                fs::rename(entry.path(), &dest).map_err(|e| at(&dest, "renaming into", e))?;
+            }
+            let _ = fs::remove_dir(&self.staging);
+            self.committed = true;
+            sync_dir(&self.target);
+            return Ok(());
+        }
         let parent = self
             .staging
             .parent()
@@ -370,11 +483,10 @@ mod tests {
         write_set(&target, &[("summary.json", "old"), ("timeline.svg", "old")]);
         fs::create_dir(target.join("sweep")).unwrap();
         fs::write(target.join("sweep/sweep.csv"), "nested").unwrap();
-        fs::write(target.join("notes.md"), "mine").unwrap();
         fs::write(target.join(".vms.csv.tmp-1"), "litter of an old hasim").unwrap();
         write_set(&target, &[("summary.json", "new")]);
-        // The stale chart of the old set is gone, what is not a set file stays.
-        assert_eq!(names(&target), ["notes.md", "summary.json", "sweep"]);
+        // The stale chart of the old set is gone, the nested set stays.
+        assert_eq!(names(&target), ["summary.json", "sweep"]);
         assert_eq!(
             fs::read_to_string(target.join("summary.json")).unwrap(),
             "new"
@@ -384,6 +496,44 @@ mod tests {
             "nested"
         );
         assert_eq!(names(&root), ["q"], "no staging or old directory left");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_directory_with_foreign_files_is_written_in_place() {
+        let root = scratch("in_place");
+        let target = root.join("project");
+        fs::create_dir_all(target.join("src")).unwrap();
+        fs::write(target.join("notes.md"), "mine").unwrap();
+        fs::write(target.join("photo.png"), "mine too").unwrap();
+        fs::write(target.join("timeline.svg"), "old chart").unwrap();
+        let set = OutputSet::begin(&target).unwrap();
+        assert!(set
+            .in_place()
+            .unwrap()
+            .contains("which hasim did not write"));
+        fs::write(set.dir().join("summary.json"), "new").unwrap();
+        set.commit().unwrap();
+        // Nothing of the user's moved or went; the set's files are in place.
+        assert_eq!(
+            names(&target),
+            [
+                "notes.md",
+                "photo.png",
+                "src",
+                "summary.json",
+                "timeline.svg"
+            ]
+        );
+        assert_eq!(names(&root), ["project"]);
+        // Only directories and no result: in place too (`--out /home`).
+        fs::remove_file(target.join("notes.md")).unwrap();
+        let only_dirs = root.join("homes");
+        fs::create_dir_all(only_dirs.join("alice")).unwrap();
+        let set = OutputSet::begin(&only_dirs).unwrap();
+        assert!(set.in_place().is_some());
+        drop(set);
+        assert_eq!(names(&only_dirs), ["alice"]);
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -460,8 +610,12 @@ mod tests {
             "{e}"
         );
         let e = OutputSet::begin(&root.join("file/q")).err().unwrap();
+        // `.` has no name to swap: written in place, as `--out .` always was.
+        assert!(OutputSet::begin(Path::new("."))
+            .unwrap()
+            .in_place()
+            .is_some());
         assert!(e.to_string().ends_with("file is not a directory"), "{e}");
-        assert!(OutputSet::begin(Path::new("..")).is_err());
         assert_eq!(names(&root), ["file"]);
         fs::remove_dir_all(&root).unwrap();
     }

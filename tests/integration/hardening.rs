@@ -9,13 +9,12 @@ use std::process::{Command, Stdio};
 fn issue_11_a_run_replaces_the_whole_set_and_cleans_leftovers() {
     let dir = scratch("issue_11_replace");
     let out = dir.join("o");
-    // An older set: a chart this run does not draw, a nested sweep, a user's file, the litter
-    // of an older hasim, and the staging directory of a killed run beside it.
+    // An older set: a chart this run does not draw, a nested sweep, the litter of an older
+    // hasim, and the staging directory of a killed run beside it.
     std::fs::create_dir_all(out.join("sweep")).unwrap();
     std::fs::write(out.join("summary.json"), "old").unwrap();
     std::fs::write(out.join("blackout_histogram.svg"), "old").unwrap();
     std::fs::write(out.join("sweep/sweep.csv"), "nested").unwrap();
-    std::fs::write(out.join("notes.md"), "mine").unwrap();
     std::fs::write(out.join(".vms.csv.tmp-1"), "litter").unwrap();
     std::fs::create_dir(dir.join(".o.staging-999999999")).unwrap();
     std::fs::write(dir.join(".o.staging-999999999/vms.csv"), "partial").unwrap();
@@ -34,13 +33,7 @@ fn issue_11_a_run_replaces_the_whole_set_and_cleans_leftovers() {
         "{files:?}"
     );
     assert!(files.iter().all(|f| !f.starts_with('.')), "{files:?}");
-    for f in [
-        "summary.json",
-        "vms.csv",
-        "report.html",
-        "notes.md",
-        "sweep",
-    ] {
+    for f in ["summary.json", "vms.csv", "report.html", "sweep"] {
         assert!(files.contains(&f.to_string()), "{f} missing from {files:?}");
     }
     assert_ne!(std::fs::read(out.join("summary.json")).unwrap(), b"old");
@@ -49,6 +42,34 @@ fn issue_11_a_run_replaces_the_whole_set_and_cleans_leftovers() {
         b"nested"
     );
     assert_eq!(names(&dir), ["o"], "staging and old directories are gone");
+}
+
+#[test]
+fn issue_11_a_directory_with_the_users_files_is_written_in_place_never_swapped() {
+    let dir = scratch("issue_11_in_place");
+    std::fs::write(dir.join("notes.md"), "mine").unwrap();
+    std::fs::write(dir.join("data.csv"), "mine too").unwrap();
+    let o = hasim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "-n",
+        "1",
+        "--set",
+        "simulation.horizon=1h",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("which hasim did not write; its result files are replaced one by one"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(dir.join("notes.md")).unwrap(), b"mine");
+    assert_eq!(std::fs::read(dir.join("data.csv")).unwrap(), b"mine too");
+    let files = names(&dir);
+    assert!(files.contains(&"summary.json".to_string()), "{files:?}");
+    assert!(files.iter().all(|f| !f.starts_with('.')), "{files:?}");
 }
 
 #[test]
