@@ -5,6 +5,12 @@ use crate::support::{dir_names as names, hasim, scratch, stderr, stdout};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+/// One replication of the quickstart into `out`.
+fn quickstart_once(out: &Path) -> std::process::Output {
+    let out = out.to_str().unwrap();
+    hasim(&["run", "scenarios/quickstart.toml", "-n", "1", "--out", out])
+}
+
 #[test]
 fn issue_11_a_run_replaces_the_whole_set_and_cleans_leftovers() {
     let dir = scratch("issue_11_replace");
@@ -18,14 +24,7 @@ fn issue_11_a_run_replaces_the_whole_set_and_cleans_leftovers() {
     std::fs::write(out.join(".vms.csv.tmp-1"), "litter").unwrap();
     std::fs::create_dir(dir.join(".o.staging-999999999")).unwrap();
     std::fs::write(dir.join(".o.staging-999999999/vms.csv"), "partial").unwrap();
-    let o = hasim(&[
-        "run",
-        "scenarios/quickstart.toml",
-        "-n",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = quickstart_once(&out);
     assert!(o.status.success(), "{}", stderr(&o));
     let files = names(&out);
     assert!(
@@ -49,16 +48,7 @@ fn issue_11_a_directory_with_the_users_files_is_written_in_place_never_swapped()
     let dir = scratch("issue_11_in_place");
     std::fs::write(dir.join("notes.md"), "mine").unwrap();
     std::fs::write(dir.join("data.csv"), "mine too").unwrap();
-    let o = hasim(&[
-        "run",
-        "scenarios/quickstart.toml",
-        "-n",
-        "1",
-        "--set",
-        "simulation.horizon=1h",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let o = quickstart_once(&dir);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("which hasim did not write; its result files are replaced one by one"),
