@@ -53,11 +53,37 @@ fn check_trace_span(nodes: &[FtaNode], n_hosts: usize) -> Result<(), String> {
     };
     let max_s = u64::MAX / US_PER_S;
     match t1.checked_sub(t0) {
-        Some(span) if (span as u64) <= max_s => Ok(()),
-        _ => Err(format!(
-            "the trace spans from {t0} s to {t1} s, more than simulated time holds ({max_s} s)"
-        )),
+        Some(span) if (span as u64) <= max_s => {}
+        _ => {
+            return Err(format!(
+                "the trace spans from {t0} s to {t1} s, more than simulated time holds ({max_s} s)"
+            ))
+        }
     }
+    // A node is down, then up, then down again: two unavailability intervals of one node that
+    // overlap have no replay (found by the fuzz harness: the replay scheduled a return to
+    // service in the past).
+    for n in mapped {
+        let mut down = n.intervals.iter().filter(|i| !i.2);
+        let Some(mut prev) = down.next() else {
+            continue;
+        };
+        for i in down {
+            if i.0 < prev.1 {
+                return Err(format!(
+                    "node {} is down from {} s to {} s and again from {} s, before it is back: unavailability intervals of a node must not overlap",
+                    quote(&n.name),
+                    prev.0,
+                    prev.1,
+                    i.0
+                ));
+            }
+            if i.1 > prev.1 {
+                prev = i;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The scenario name names the results directory (`results/<name>/`): it must be one plain

@@ -213,9 +213,60 @@ enum Outcome {
     Panic(String),
 }
 
+/// Scenarios the mutations left valid are also simulated (one replication, the horizon cut
+/// to `SIM_HORIZON_US`) when their estimated cost is at most `SIM_EVENTS`: the event budget.
+/// A run past 100 times its estimate is reported as over budget (slow, not hung).
+const SIM_HORIZON_US: u64 = 30 * 86_400 * 1_000_000;
+const SIM_EVENTS: f64 = 2e5;
+
+/// What simulating an accepted scenario gave, if it was simulated.
+#[derive(Debug, PartialEq)]
+enum SimOutcome {
+    Skipped,
+    Ran { events: u64, estimate: f64 },
+    Invariant(String),
+    Panic(String),
+}
+
+fn simulate(model: &mut hasim::scenario::model::Model) -> SimOutcome {
+    if model.simulation.horizon.as_us() > SIM_HORIZON_US {
+        model.simulation.horizon = hasim::core::time::SimDuration(SIM_HORIZON_US);
+    }
+    model.simulation.replications = 1;
+    let estimate = hasim::scenario::cost::estimate(model).events;
+    if estimate > SIM_EVENTS {
+        return SimOutcome::Skipped;
+    }
+    match catch_unwind(AssertUnwindSafe(|| {
+        hasim::runner::run_replication(model, 0)
+    })) {
+        Ok(Ok(out)) => SimOutcome::Ran {
+            events: hasim::metrics::pooled::ReplicationStats::of(&out).events,
+            estimate,
+        },
+        Ok(Err(v)) => SimOutcome::Invariant(v.message),
+        Err(p) => SimOutcome::Panic(panic_text(&p)),
+    }
+}
+
 fn load_outcome(path: &Path, bytes: Vec<u8>, overrides: &[Override]) -> Outcome {
+    load_and_simulate(path, bytes, overrides, None)
+}
+
+/// `load_outcome`, simulating an accepted scenario into `sim` when given.
+fn load_and_simulate(
+    path: &Path,
+    bytes: Vec<u8>,
+    overrides: &[Override],
+    sim: Option<&mut SimOutcome>,
+) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| load_bytes(path, bytes, overrides))) {
-        Ok(Ok(_)) => Outcome::Ok,
+        Ok(Ok(mut model)) => {
+            if let Some(sim) = sim {
+                *sim = simulate(&mut model);
+            }
+            Outcome::Ok
+        }
         Ok(Err(LoadError::Invalid(_))) => Outcome::Invalid,
         Ok(Err(LoadError::Io { .. })) => Outcome::Io,
         Err(p) => Outcome::Panic(panic_text(&p)),
@@ -366,9 +417,36 @@ struct Tally {
     panics: Vec<String>,
     oracle: Vec<String>,
     slow: Vec<String>,
+    invariants: Vec<String>,
 }
 
 impl Tally {
+    fn sim(&mut self, o: &SimOutcome, case: &str) {
+        let name = match o {
+            SimOutcome::Skipped => return,
+            SimOutcome::Ran { events, estimate } => {
+                if *events as f64 > 100.0 * estimate.max(1e3) {
+                    self.slow.push(format!(
+                        "{case}: {events} events, over 100 x its estimate {estimate:.0}"
+                    ));
+                }
+                "ran"
+            }
+            SimOutcome::Invariant(m) => {
+                self.invariants.push(format!("{case}: {m}"));
+                "INVARIANT VIOLATED"
+            }
+            SimOutcome::Panic(m) => {
+                self.panics.push(format!("{case} (simulating): {m}"));
+                "PANIC"
+            }
+        };
+        *self
+            .by_kind
+            .entry(("simulated, 1 rep <= 30 d".into(), name.into()))
+            .or_default() += 1;
+    }
+
     fn add(&mut self, kind: &str, o: &Outcome, case: &str) {
         let name = match o {
             Outcome::Ok => "ok",
@@ -457,8 +535,11 @@ fn issue_11_fuzz_inputs_never_panic_and_rule_breaks_never_pass() {
                     line_mutation(&mut g, &text).into_bytes()
                 };
                 std::fs::write(&current, &bytes).unwrap();
-                let o = load_outcome(&repo(path.to_str().unwrap()), bytes, &[]);
+                let mut sim = SimOutcome::Skipped;
+                let path = repo(path.to_str().unwrap());
+                let o = load_and_simulate(&path, bytes, &[], Some(&mut sim));
                 tally.add("scenario file", &o, &label);
+                tally.sim(&sim, &label);
                 "scenario file"
             }
             3 | 4 => {
@@ -484,12 +565,15 @@ fn issue_11_fuzz_inputs_never_panic_and_rule_breaks_never_pass() {
                 }
                 let case_text: Vec<String> = overrides.iter().map(|o| o.label.clone()).collect();
                 std::fs::write(&current, case_text.join("\n")).unwrap();
-                let o = load_outcome(
+                let mut sim = SimOutcome::Skipped;
+                let o = load_and_simulate(
                     &repo(path.to_str().unwrap()),
                     text.clone().into_bytes(),
                     &overrides,
+                    Some(&mut sim),
                 );
                 tally.add("--set/--grid", &o, &label);
+                tally.sim(&sim, &label);
                 // The grid's own rules: a repeated key is refused whatever the values.
                 let key = g.pick(&keys).clone();
                 let axis = |v: &str| hasim::sweep::Axis {
@@ -534,8 +618,11 @@ fn issue_11_fuzz_inputs_never_panic_and_rule_breaks_never_pass() {
                 // The quickstart's own host failures give way to the trace or the file.
                 let scenario = quickstart.replace(HOST_FAILURES, table);
                 assert_ne!(scenario, quickstart);
-                let o = load_outcome(&dir.join("s.toml"), scenario.into_bytes(), &[]);
+                let mut sim = SimOutcome::Skipped;
+                let s_path = dir.join("s.toml");
+                let o = load_and_simulate(&s_path, scenario.into_bytes(), &[], Some(&mut sim));
                 tally.add("trace/empirical file", &o, &label);
+                tally.sim(&sim, &label);
                 "trace/empirical file"
             }
             7 | 8 => {
@@ -597,15 +684,20 @@ fn issue_11_fuzz_inputs_never_panic_and_rule_breaks_never_pass() {
         eprintln!("  {kind:<24} {outcome:<20} {n}");
     }
     eprintln!(
-        "  panics {}, accepted rule breaks {}, slow (> {SLOW:?}) {}, hung 0",
+        "  panics {}, accepted rule breaks {}, invariant violations {}, slow {}, hung 0",
         tally.panics.len(),
         tally.oracle.len(),
+        tally.invariants.len(),
         tally.slow.len()
     );
     for s in &tally.slow {
         eprintln!("  slow: {s}");
     }
+    for v in &tally.invariants {
+        eprintln!("  invariant violated: {v}");
+    }
     assert!(tally.panics.is_empty(), "panics: {:#?}", tally.panics);
+    assert!(tally.invariants.is_empty(), "{:#?}", tally.invariants);
     assert!(
         tally.oracle.is_empty(),
         "rule breaks accepted: {:#?}",
