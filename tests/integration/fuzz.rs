@@ -12,9 +12,12 @@
 //! Every case must end in `Ok` or an error value: a panic fails the harness, and so does any
 //! `Ok` for an input that breaks a documented rule (the oracle cases: an integer outside 64
 //! bits, an unknown key, a name that escapes `results/`, a negative duration, a key on two
-//! `--grid` axes). Validation has no events to count, so each case has a wall budget: one over
-//! `SLOW` is reported as slow (bounded work, e.g. a fleet near the host limit), and one over
-//! `HUNG` stops the whole harness as hung, with its input saved for replay.
+//! `--grid` axes). A scenario that is accepted is also simulated, one replication cut to 30
+//! days, when its cost estimate is within the event budget (`SIM_EVENTS`); an invariant
+//! violation fails the harness, and a run past 100 times its estimate is reported as over its
+//! event budget. Each case has a wall budget too: one over `SLOW` is reported as slow (bounded
+//! work, e.g. a fleet near the host limit), and one over `HUNG` stops the whole harness as
+//! hung, with its input saved for replay in `target/tmp/fuzz/current-case`.
 //!
 //! CI (`cargo test --release`) runs a bounded budget: `HASIM_FUZZ_CASES` cases (default 3,000)
 //! or `HASIM_FUZZ_SECONDS` seconds (default 20), whichever ends first. A longer run is one
