@@ -36,13 +36,17 @@ pub struct Estimate {
     pub events: f64,
 }
 
-/// Expected renewals of an up/down process over `horizon_s`; 0 when a mean is not finite.
+/// Expected renewals of an up/down process over `horizon_s`. A distribution whose mean is not
+/// finite (a Weibull shape near 0, a huge lognormal sigma) has no renewal rate to go by: its
+/// draws can be as short as the clock's 1 µs, and the estimate takes that worst case, so such
+/// a scenario is refused unless the budget is raised (the fuzz harness found one that ran
+/// 200,000 events where a mean-based estimate said none).
 fn renewals(horizon_s: f64, up: &DurationDist, down: Option<&DurationDist>) -> f64 {
     let cycle = up.mean_s() + down.map_or(0.0, DurationDist::mean_s);
     if cycle.is_finite() && cycle > 0.0 {
         horizon_s / cycle
     } else {
-        0.0
+        horizon_s / 1e-6
     }
 }
 

@@ -5,6 +5,16 @@ use crate::support::{dir_names as names, hasim, scratch, stderr, stdout};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+/// Asserts that hasim exited with `code` and said `text` on stderr.
+fn expect_exit(o: &std::process::Output, code: i32, text: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
+    assert!(
+        stderr(o).contains(text),
+        "expected {text:?} in:\n{}",
+        stderr(o)
+    );
+}
+
 /// One replication of the quickstart into `out`.
 fn quickstart_once(out: &Path) -> std::process::Output {
     let out = out.to_str().unwrap();
@@ -239,12 +249,7 @@ fn issue_11_fifos_are_refused_not_read() {
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     let o = hasim_bounded(&["validate", fifo.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("fifo: not a regular file"),
-        "{}",
-        stderr(&o)
-    );
+    expect_exit(&o, 3, "fifo: not a regular file");
     let f = quickstart_with(
         &dir,
         "trace_fifo",
@@ -276,14 +281,7 @@ fn issue_11_a_zone_list_cannot_wrap_the_host_count() {
     let p = dir.join("wrap.toml");
     std::fs::write(&p, format!("{}{to}\n{}", &text[..start], &text[end..])).unwrap();
     let o = hasim_bounded(&["validate", p.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "topology: 92234 zones x 10000 fault domains x 100000 racks x 100000 hosts exceed the limit of 1000000 hosts"
-        ),
-        "{}",
-        stderr(&o)
-    );
+    expect_exit(&o, 3, "topology: 92234 zones x 10000 fault domains x 100000 racks x 100000 hosts exceed the limit of 1000000 hosts");
 }
 
 #[test]
@@ -292,11 +290,10 @@ fn issue_11_non_utf8_files_name_the_line_and_byte_offset() {
     let p = dir.join("latin1.toml");
     std::fs::write(&p, b"name = \"q\"\ndescription = \"caf\xe9\"\n").unwrap();
     let o = hasim(&["validate", p.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("latin1.toml:2: not UTF-8 text: invalid byte 0xe9 at byte offset 29"),
-        "{}",
-        stderr(&o)
+    expect_exit(
+        &o,
+        3,
+        "latin1.toml:2: not UTF-8 text: invalid byte 0xe9 at byte offset 29",
     );
 }
 
@@ -329,11 +326,10 @@ fn issue_11_grid_keys_once_and_points_bounded() {
         "--grid",
         &c,
     ]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("--grid: 1000 x 1000 x 1000 points exceed the limit of 10000"),
-        "{}",
-        stderr(&o)
+    expect_exit(
+        &o,
+        3,
+        "--grid: 1000 x 1000 x 1000 points exceed the limit of 10000",
     );
 }
 
@@ -360,11 +356,10 @@ fn issue_11_problems_name_the_option_that_caused_them() {
         "--grid",
         "simulation.horizon=1h,2parsec",
     ]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("(--grid simulation.horizon=2parsec): simulation.horizon:"),
-        "{}",
-        stderr(&o)
+    expect_exit(
+        &o,
+        3,
+        "(--grid simulation.horizon=2parsec): simulation.horizon:",
     );
     // A present but broken table is reported once, not also as missing.
     for (set, problem) in [
@@ -419,26 +414,11 @@ fn issue_11_unknown_names_get_a_suggestion() {
         "--metric",
         "vm_availabilty",
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("did you mean \"vm_availability\"?"),
-        "{}",
-        stderr(&o)
-    );
+    expect_exit(&o, 2, "did you mean \"vm_availability\"?");
     let o = hasim(&["policy", "masakary"]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("did you mean \"masakari\"?"),
-        "{}",
-        stderr(&o)
-    );
+    expect_exit(&o, 3, "did you mean \"masakari\"?");
     let o = hasim(&["policy", "masakari", "--config", "/dev/zero"]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("/dev/zero: not a regular file"),
-        "{}",
-        stderr(&o)
-    );
+    expect_exit(&o, 3, "/dev/zero: not a regular file");
 }
 
 #[test]
@@ -456,12 +436,7 @@ fn issue_11_an_interval_check_on_one_replication_says_why_it_fails() {
         "--out",
         dir.join("o").to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("warning: expect vm_availability.ci95_low >= 0.9: a 95 % interval needs at least 2 replications"),
-        "{}",
-        stderr(&o)
-    );
+    expect_exit(&o, 4, "warning: expect vm_availability.ci95_low >= 0.9: a 95 % interval needs at least 2 replications");
     assert!(
         stdout(&o).contains("measured nothing (a 95 % interval needs at least 2 replications; this run has 1): FAILED"),
         "{}",
@@ -555,14 +530,20 @@ fn issue_11_a_run_past_the_event_budget_is_refused_before_it_starts() {
     let out = dir.join("o");
     let start = std::time::Instant::now();
     // A rate in the wrong unit: every host fails every second for 1,000 years.
-    let o = hasim(&[
-        "run",
-        "scenarios/quickstart.toml",
-        "--out",
-        out.to_str().unwrap(),
-        "--set",
+    let run_with = |sets: &[&str]| {
+        let mut args = vec![
+            "run",
+            "scenarios/quickstart.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        hasim(&args)
+    };
+    let o = run_with(&[
         "simulation.horizon=1000y",
-        "--set",
         "failures.host.time_between.mean=1s",
     ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -574,6 +555,11 @@ fn issue_11_a_run_past_the_event_budget_is_refused_before_it_starts() {
     );
     assert!(e.contains("rerun with --max-estimated-events "), "{e}");
     assert!(!out.exists());
+    // A distribution without a finite mean has no rate to go by: the worst case is taken.
+    let o = run_with(&[
+        "failures.host.time_between={ dist = \"weibull\", shape = 1e-300, scale = \"1h\" }",
+    ]);
+    expect_exit(&o, 3, "more than the budget");
     // The option moves the budget both ways.
     let base = [
         "run",
