@@ -132,7 +132,10 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             "missing required table [simulation]",
         );
     }
-    let (host_types, host_type_names) = read_host_types(top.opt_table_array("host_types", d), d);
+    let host_type_tables = top.opt_table_array("host_types", d);
+    let unreadable = unreadable_entries(top.node("host_types"), host_type_tables.len());
+    let (host_types, mut host_type_names) = read_host_types(host_type_tables, d);
+    host_type_names.extend(unreadable);
     // Present but unreadable (`--set topology=5`) was reported as such: not also as missing.
     let topo_present = top.has("topology") || top.has("racks");
     let topo_table = top.opt_table("topology", d);
@@ -145,7 +148,10 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         (&top.origin, topo_present),
         d,
     );
-    let (flavors, flavor_names) = read_flavors(top.opt_table_array("flavors", d), d);
+    let flavor_tables = top.opt_table_array("flavors", d);
+    let unreadable = unreadable_entries(top.node("flavors"), flavor_tables.len());
+    let (flavors, mut flavor_names) = read_flavors(flavor_tables, d);
+    flavor_names.extend(unreadable);
     let workloads_present = top.has("workloads");
     let workload_tables = top.opt_table_array("workloads", d);
     let workloads = read_workloads(workload_tables, workloads_present, &flavor_names, d);
@@ -463,6 +469,21 @@ fn read_host_types(
     (out, names)
 }
 
+/// Stands in the list of names for entries that could not be read as tables (`--set
+/// host_types.0=1`): their names are unknown, so a reference to an undefined name may be to
+/// one of them, and that problem was already reported as the entry's own.
+const UNREADABLE: &str = "\0unreadable";
+
+/// `[UNREADABLE]` if the array `node` holds more entries than the `tables` read from it.
+fn unreadable_entries(node: Option<&Node>, tables: usize) -> Option<String> {
+    let n = match node.map(|n| &n.value) {
+        Some(Value::Array(items)) => items.len(),
+        Some(_) => tables + 1,
+        None => 0,
+    };
+    (n > tables).then(|| UNREADABLE.to_string())
+}
+
 fn resolve(
     name: &str,
     known: &[String],
@@ -471,8 +492,9 @@ fn resolve(
     key: &'static str,
     d: &mut Diagnostics,
 ) -> Option<usize> {
-    match known.iter().position(|k| k == name) {
+    match known.iter().position(|k| k == name && k != UNREADABLE) {
         Some(i) => Some(i),
+        None if known.iter().any(|k| k == UNREADABLE) => None,
         None => {
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
             let hint = match closest(name, &names) {

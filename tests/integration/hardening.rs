@@ -365,6 +365,14 @@ fn issue_11_problems_name_the_option_that_caused_them() {
     for (set, problem) in [
         ("topology=5", "topology: expected a table, found an integer"),
         ("workloads=1", "workloads: expected an array of tables"),
+        (
+            "host_types.0=1",
+            "host_types[0]: expected a table, found an integer",
+        ),
+        (
+            "flavors.0=1",
+            "flavors[0]: expected a table, found an integer",
+        ),
     ] {
         let o = hasim(&["validate", "scenarios/quickstart.toml", "--set", set]);
         assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
