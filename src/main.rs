@@ -6,6 +6,7 @@
 use clap::{Args, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
+use hasim::report::outset::OutputSet;
 use hasim::runner::{RunError, RunResult, Sink};
 use hasim::scenario::model::Model;
 use hasim::sweep::{expand, parse_axis, Axis};
@@ -45,6 +46,9 @@ struct Common {
     /// Override a scenario key by dotted path (repeatable), e.g. topology.hosts_per_rack=20.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     set: Vec<String>,
+    /// Refuse to start when the estimated engine events exceed N (default 1e10; 0: no limit).
+    #[arg(long = "max-estimated-events", value_name = "N")]
+    max_estimated_events: Option<u64>,
 }
 
 impl Common {
@@ -53,6 +57,7 @@ impl Common {
             replications: self.replications,
             seed: self.seed,
             set: self.set.clone(),
+            ..RunOptions::default()
         }
     }
 }
@@ -146,19 +151,27 @@ fn describe(m: &Model) -> String {
     )
 }
 
+/// Checks the `--grid` axes before expanding them (exit 3, like any invalid variant).
+fn check_grid(grid: &[Axis]) -> Result<(), ExitCode> {
+    hasim::sweep::check_grid(grid).map(|_| ()).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
 fn validate(files: &[PathBuf], set: &[String], grid: &[Axis]) -> ExitCode {
+    if let Err(code) = check_grid(grid) {
+        return code;
+    }
     let mut code = ExitCode::SUCCESS;
     let points = expand(grid);
     for f in files {
         let opts: Vec<RunOptions> = points
             .iter()
-            .map(|p| {
-                let mut set = set.to_vec();
-                set.extend(p.overrides());
-                RunOptions {
-                    set,
-                    ..RunOptions::default()
-                }
+            .map(|p| RunOptions {
+                set: set.to_vec(),
+                grid: p.overrides(),
+                ..RunOptions::default()
             })
             .collect();
         match load_all(f, &opts) {
@@ -238,6 +251,52 @@ fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> Exit
     ExitCode::from(EXIT_RUNTIME)
 }
 
+/// Refuses, before any simulation, a run whose estimated cost is past the budget (exit 3),
+/// naming the estimate and the option that raises the budget.
+fn within_budget(models: &[&Model], common: &Common) -> Result<(), ExitCode> {
+    use hasim::scenario::cost::{approx, estimate, DEFAULT_MAX_EVENTS};
+    let limit = common
+        .max_estimated_events
+        .map_or(DEFAULT_MAX_EVENTS, |n| n as f64);
+    let (mut events, mut hosts, mut vms) = (0.0, 0.0, 0.0);
+    for m in models {
+        let e = estimate(m);
+        (events, hosts, vms) = (
+            events + e.events,
+            hosts + e.host_disruptions,
+            vms + e.vm_moves,
+        );
+    }
+    if limit == 0.0 || events <= limit {
+        return Ok(());
+    }
+    eprintln!(
+        "error: {}: estimated at about {} engine events ({} host disruptions and {} VM moves or restarts over all replications), more than the budget of {}; if that is intended, rerun with --max-estimated-events {:.0} (0: no limit)",
+        models[0].name,
+        approx(events),
+        approx(hosts),
+        approx(vms),
+        approx(limit),
+        (events * 2.0).min(u64::MAX as f64).ceil()
+    );
+    Err(ExitCode::from(EXIT_INVALID))
+}
+
+/// Starts a result set in `dir` before any simulation, or says in one line why it cannot.
+fn begin_set(dir: &Path) -> Result<OutputSet, ExitCode> {
+    let set = OutputSet::begin(dir).map_err(|e| {
+        eprintln!("error: output directory {} unusable: {e}", dir.display());
+        ExitCode::from(EXIT_RUNTIME)
+    })?;
+    if let Some(why) = set.in_place() {
+        eprintln!(
+            "note: output directory {}: {why}; its result files are replaced one by one, not as one set",
+            dir.display()
+        );
+    }
+    Ok(set)
+}
+
 fn write_failed(dir: &Path, e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: writing results to {}: {e}", dir.display());
     ExitCode::from(EXIT_RUNTIME)
@@ -260,13 +319,29 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         "hasim: {} seed {} ({} replications)",
         model.name, model.simulation.seed, model.simulation.replications
     );
+    if model.simulation.replications < 2 {
+        for e in &model.expectations {
+            if e.stat != hasim::metrics::expect::Stat::Mean {
+                eprintln!(
+                    "warning: expect {e}: a 95 % interval needs at least 2 replications; with 1 this check fails"
+                );
+            }
+        }
+    }
     let out_dir = common
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&model.name));
-    // The per-VM and per-host tables are written while replications complete, under temporary
-    // names: renamed into place by `write_all`, removed if the run fails.
-    let mut tables = match hasim::report::tables::RunTables::create(&out_dir, &model) {
+    if let Err(code) = within_budget(&[&model], common) {
+        return code;
+    }
+    // Every file goes into the set's staging directory, swapped in for `out_dir` at the end;
+    // the per-VM and per-host tables are written there while replications complete.
+    let set = match begin_set(&out_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut tables = match hasim::report::tables::RunTables::create(set.dir(), &model) {
         Ok(t) => t,
         Err(e) => return write_failed(&out_dir, e),
     };
@@ -277,12 +352,15 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Err(RunError::Invariant(v)) => return invariant_failure(file, &model, &v),
         Err(RunError::Sink(e)) => return write_failed(&out_dir, e),
     };
-    let written = match hasim::report::write_all(&out_dir, &model, &result, tables) {
+    let written = match hasim::report::write_all(set.dir(), &model, &result, tables) {
         Ok(w) => w,
         Err(e) => return write_failed(&out_dir, e),
     };
+    if let Err(e) = set.commit() {
+        return write_failed(&out_dir, e);
+    }
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
-    let check_lines = hasim::report::text::checks(&checks);
+    let check_lines = hasim::report::text::checks(&checks, model.simulation.replications);
     if json {
         let v = hasim::report::json::summary(&model, &result);
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
@@ -312,7 +390,7 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         .iter()
         .map(|p| {
             let mut o = common.options();
-            o.set.push(format!("policy.name={p}"));
+            o.policy = Some(p.clone());
             o
         })
         .collect();
@@ -321,6 +399,18 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         Err(e) => return report_invalid(&e),
     };
     let (a, b) = (&models[0], &models[1]);
+    let dir = common.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join(&a.name)
+            .join(format!("compare-{}-vs-{}", policies[0], policies[1]))
+    });
+    if let Err(code) = within_budget(&[a, b], common) {
+        return code;
+    }
+    let set = match begin_set(&dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     eprintln!(
         "hasim: compare {} vs {} on {} seed {}",
         a.policy.name(),
@@ -337,24 +427,22 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         Err(v) => return invariant_failure(file, b, &v),
     };
     let c = hasim::compare::from_results(a, b, ra, rb);
-    let dir = common.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results")
-            .join(&a.name)
-            .join(format!("compare-{}-vs-{}", policies[0], policies[1]))
-    });
     let mut written = Vec::new();
     let csv = match hasim::report::experiments::compare_csv(&c, a.simulation.seed) {
         Ok(b) => b,
         Err(e) => return write_failed(&dir, e),
     };
-    let path = dir.join("compare.csv");
+    let path = set.dir().join("compare.csv");
     if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
         return write_failed(&dir, e);
     }
     written.push(path);
-    match hasim::report::experiments::compare_charts(&dir, &c, &a.name) {
+    match hasim::report::experiments::compare_charts(set.dir(), &c, &a.name) {
         Ok(w) => written.extend(w),
         Err(e) => return write_failed(&dir, e),
+    }
+    if let Err(e) = set.commit() {
+        return write_failed(&dir, e);
     }
     print!("{}", hasim::report::experiments::compare_text(&c));
     println!("{}", list_written(&dir, &written));
@@ -362,12 +450,15 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
 }
 
 fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> ExitCode {
+    if let Err(code) = check_grid(grid) {
+        return code;
+    }
     let points = expand(grid);
     let opts: Vec<RunOptions> = points
         .iter()
         .map(|p| {
             let mut o = common.options();
-            o.set.extend(p.overrides());
+            o.grid = p.overrides();
             o
         })
         .collect();
@@ -388,9 +479,27 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         metrics.to_vec()
     };
     if let Some(bad) = metrics.iter().find(|m| !known.contains(m)) {
-        eprintln!("error: --metric {bad}: unknown metric (see README: Results)");
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = hasim::scenario::read::closest(bad, &names)
+            .map(|s| format!("did you mean \"{s}\"? "))
+            .unwrap_or_default();
+        eprintln!(
+            "error: --metric {}: unknown metric ({hint}see README: Results)",
+            hasim::scenario::limits::quote(bad)
+        );
         return ExitCode::from(2);
     }
+    let dir = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
+    if let Err(code) = within_budget(&models.iter().collect::<Vec<_>>(), common) {
+        return code;
+    }
+    let set = match begin_set(&dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     eprintln!(
         "hasim: sweep of {} over {} points, seed {}",
         models[0].name,
@@ -408,25 +517,29 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             Err(v) => return invariant_failure(file, m, &v),
         }
     }
-    let dir = common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
     let seed = models[0].simulation.seed;
     let mut written = Vec::new();
     let csv = match hasim::report::experiments::sweep_csv(grid, &results, seed) {
         Ok(b) => b,
         Err(e) => return write_failed(&dir, e),
     };
-    let path = dir.join("sweep.csv");
+    let path = set.dir().join("sweep.csv");
     if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
         return write_failed(&dir, e);
     }
     written.push(path);
-    match hasim::report::experiments::sweep_charts(&dir, grid, &results, &metrics, &models[0].name)
-    {
+    match hasim::report::experiments::sweep_charts(
+        set.dir(),
+        grid,
+        &results,
+        &metrics,
+        &models[0].name,
+    ) {
         Ok(w) => written.extend(w),
         Err(e) => return write_failed(&dir, e),
+    }
+    if let Err(e) = set.commit() {
+        return write_failed(&dir, e);
     }
     for (p, r) in &results {
         let cells: Vec<String> = metrics
@@ -466,7 +579,20 @@ fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
     }
 }
 
+/// Restores the default action of SIGPIPE, as every Unix filter has it: `hasim ... | head` ends
+/// hasim quietly when `head` stops reading. (Rust ignores SIGPIPE, so a write to a closed pipe
+/// fails and `println!` panics.) Results are committed before anything is printed, so an early
+/// end of the reader never costs a result set.
+fn quiet_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in `main`, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),

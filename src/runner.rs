@@ -9,7 +9,8 @@ use crate::engine::{InvariantViolation, ReplicationOutput, Simulation};
 use crate::metrics::pooled::{ChartData, ReplicationStats};
 use crate::metrics::stats::mean_ci95;
 use crate::metrics::summary::{
-    aggregate, concurrency_fractions, replication_metrics, MetricSummary,
+    aggregate, clamp_to_range, concurrency_fractions, replication_metrics, MetricSummary,
+    FRACTION_OF_TIME,
 };
 use crate::scenario::model::Model;
 use std::collections::BTreeMap;
@@ -117,8 +118,8 @@ impl<'m> Reducer<'m> {
                 let (mean, ci95) = mean_ci95(&xs);
                 MetricSummary {
                     mean,
-                    ci95,
-                    unit: "fraction of time",
+                    ci95: ci95.map(|c| clamp_to_range(c, FRACTION_OF_TIME)),
+                    unit: FRACTION_OF_TIME,
                 }
             })
             .collect();

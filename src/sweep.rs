@@ -30,6 +30,31 @@ pub fn parse_axis(text: &str) -> Result<Axis, String> {
     })
 }
 
+/// Checks a grid before it is expanded: no key on two axes (the later would silently win), and
+/// at most `MAX_GRID_POINTS` points, counted with checked arithmetic. Returns the point count.
+pub fn check_grid(axes: &[Axis]) -> Result<usize, String> {
+    use crate::scenario::limits::{quote, MAX_GRID_POINTS};
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.key == a.key) {
+            return Err(format!(
+                "--grid {}: the key is on two axes (give each key one axis with all its values)",
+                quote(&a.key)
+            ));
+        }
+    }
+    let points = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+        .filter(|n| *n <= MAX_GRID_POINTS);
+    points.ok_or_else(|| {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        format!(
+            "--grid: {} points exceed the limit of {MAX_GRID_POINTS} (each point is a whole run)",
+            sizes.join(" x ")
+        )
+    })
+}
+
 /// One grid point: its index and the `key=value` override of each axis, in axis order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
@@ -106,6 +131,25 @@ pub fn x_values(axis: &Axis) -> XValues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grids_with_a_repeated_key_or_too_many_points_are_refused() {
+        let axis = |k: &str, n: usize| Axis {
+            key: k.into(),
+            values: (0..n).map(|i| i.to_string()).collect(),
+        };
+        assert_eq!(check_grid(&[axis("a", 10), axis("b", 1000)]), Ok(10_000));
+        assert!(check_grid(&[axis("a", 2), axis("a", 3)])
+            .unwrap_err()
+            .contains("on two axes"));
+        let e = check_grid(&[axis("a", 10), axis("b", 1001)]).unwrap_err();
+        assert!(
+            e.contains("10 x 1001 points exceed the limit of 10000"),
+            "{e}"
+        );
+        let huge: Vec<Axis> = (0..70).map(|i| axis(&format!("k{i}"), 2)).collect();
+        assert!(check_grid(&huge).is_err(), "2^70 does not wrap");
+    }
 
     #[test]
     fn grid_expands_first_axis_slowest() {

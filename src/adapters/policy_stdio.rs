@@ -14,6 +14,7 @@
 use crate::policy::api::{Command, InventorySnapshot, Observation};
 use crate::policy::PolicyConfig;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 #[derive(Debug, Deserialize)]
@@ -59,20 +60,28 @@ pub fn run(
 ) -> Result<(), AdapterError> {
     let mut policy = config.build();
     let mut inventory = InventorySnapshot::default();
+    // Timers the policy set and the caller has not yet delivered, by token.
+    let mut pending_timers: BTreeMap<u64, u32> = BTreeMap::new();
     for (i, line) in input.lines().enumerate() {
         let line = line.map_err(AdapterError::Io)?;
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<InputLine>(&line)
-            .map_err(|e| AdapterError::BadLine(i + 1, e.to_string()))?
-        {
-            InputLine::Inventory { inventory: inv } => inventory = inv,
+        let bad = |m: String| AdapterError::BadLine(i + 1, m);
+        match serde_json::from_str::<InputLine>(&line).map_err(|e| bad(e.to_string()))? {
+            InputLine::Inventory { inventory: inv } => {
+                check_inventory(&inv).map_err(bad)?;
+                inventory = inv;
+            }
             InputLine::Observation {
                 now_us,
                 observation,
             } => {
+                check_observation(&inventory, &observation, &mut pending_timers).map_err(bad)?;
                 for command in policy.on_observation(now_us, &inventory, &observation) {
+                    if let Command::SetTimer { token, .. } = command {
+                        *pending_timers.entry(token).or_default() += 1;
+                    }
                     let out = serde_json::to_string(&OutputLine { now_us, command })
                         .expect("commands serialise");
                     writeln!(output, "{out}").map_err(AdapterError::Io)?;
@@ -83,17 +92,107 @@ pub fn run(
     output.flush().map_err(AdapterError::Io)
 }
 
+/// An inventory the policies can read: host `i` has id `i` (policies look hosts up by id) and
+/// every server sits on a listed host. The simulator's inventories always are; a caller's
+/// may not be, and a policy must not index past the end of it.
+fn check_inventory(inv: &InventorySnapshot) -> Result<(), String> {
+    if let Some((i, h)) = inv
+        .hosts
+        .iter()
+        .enumerate()
+        .find(|(i, h)| h.id as usize != *i)
+    {
+        return Err(format!(
+            "inventory host {i} has id {}: host ids must be 0, 1, 2, ... in order",
+            h.id
+        ));
+    }
+    if let Some(v) = inv.vms.iter().find(|v| v.host as usize >= inv.hosts.len()) {
+        return Err(format!(
+            "inventory server {} is on host {}, which is not in the inventory ({} hosts)",
+            v.id,
+            v.host,
+            inv.hosts.len()
+        ));
+    }
+    Ok(())
+}
+
+/// An observation about hosts and servers of the current inventory, and a timer the policy
+/// set and that has not been delivered yet (each `set_timer` is answered at most once).
+fn check_observation(
+    inv: &InventorySnapshot,
+    obs: &Observation,
+    pending_timers: &mut BTreeMap<u64, u32>,
+) -> Result<(), String> {
+    let host_ok = |h: u32| {
+        if (h as usize) < inv.hosts.len() {
+            Ok(())
+        } else {
+            Err(format!(
+                "host {h} is not in the inventory ({} hosts)",
+                inv.hosts.len()
+            ))
+        }
+    };
+    let vm_ok = |v: u32| {
+        if inv.vms.iter().any(|x| x.id == v) {
+            Ok(())
+        } else {
+            Err(format!("server {v} is not in the inventory"))
+        }
+    };
+    match obs {
+        Observation::NodeOffline { host }
+        | Observation::NodeOnline { host }
+        | Observation::Fenced { host, .. }
+        | Observation::PowerStatus { host, .. }
+        | Observation::NodeFailed { host } => host_ok(*host),
+        Observation::EvacuateResult { vm, host, .. }
+        | Observation::MigrateResult { vm, host, .. } => {
+            vm_ok(*vm)?;
+            host.map_or(Ok(()), host_ok)
+        }
+        Observation::InstanceFailed { vm } => vm_ok(*vm),
+        Observation::Timer { token } => match pending_timers.get_mut(token) {
+            Some(n) => {
+                *n -= 1;
+                if *n == 0 {
+                    pending_timers.remove(token);
+                }
+                Ok(())
+            }
+            None => Err(format!(
+                "timer {token} was not set by the policy (or was already delivered)"
+            )),
+        },
+    }
+}
+
 /// Reads a policy's configuration from a JSON file of its options (microsecond timers, as in
 /// the config structs), or the defaults without one.
 pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyConfig, String> {
+    use crate::scenario::limits::{quote, read_capped, utf8_error_position};
     let default = PolicyConfig::default_for(name).ok_or_else(|| {
+        let hint = crate::scenario::read::closest(name, crate::policy::POLICY_NAMES)
+            .map(|s| format!("did you mean \"{s}\"? "))
+            .unwrap_or_default();
         format!(
-            "unknown policy \"{name}\" (one of {})",
+            "unknown policy {} ({hint}one of {})",
+            quote(name),
             crate::policy::POLICY_NAMES.join(", ")
         )
     })?;
     let Some(path) = file else { return Ok(default) };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = read_capped(path, crate::scenario::limits::MAX_POLICY_CONFIG_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some((line, offset)) = utf8_error_position(&bytes) {
+        return Err(format!(
+            "{}:{line}: not UTF-8 text: invalid byte at byte offset {offset}",
+            path.display()
+        ));
+    }
+    let text = String::from_utf8(bytes).expect("checked above");
     let err = |e: serde_json::Error| format!("{}:{}: {e}", path.display(), e.line());
     Ok(match default {
         PolicyConfig::None => PolicyConfig::None,

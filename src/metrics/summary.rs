@@ -281,6 +281,23 @@ pub fn concurrency_fractions(out: &ReplicationOutput) -> Vec<f64> {
         .collect()
 }
 
+/// Clamps a Student-t interval to the range its metric can take. Every Student-t metric is a
+/// count, a duration, a size or a fraction of time, so never below 0, and fractions never above
+/// 1; with few replications the t interval's tails reach past those bounds (availability above
+/// 1, a count below 0), which says nothing the range does not. Clamping loses no coverage: the
+/// true value lies in the range, so the clamped interval holds it whenever the raw one does.
+pub fn clamp_to_range((lo, hi): (f64, f64), unit: &str) -> (f64, f64) {
+    let max = if unit == FRACTION || unit == FRACTION_OF_TIME {
+        1.0
+    } else {
+        f64::INFINITY
+    };
+    (lo.clamp(0.0, max), hi.clamp(0.0, max))
+}
+
+/// The unit of the hosts-down concurrency fractions.
+pub const FRACTION_OF_TIME: &str = "fraction of time";
+
 /// Aggregates per-replication metrics (in replication order) into mean and interval.
 pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSummary> {
     let mut out = BTreeMap::new();
@@ -296,7 +313,10 @@ pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSu
             continue;
         };
         let (mean, ci95) = match def.interval {
-            Interval::StudentT => mean_ci95(&xs),
+            Interval::StudentT => {
+                let (mean, ci95) = mean_ci95(&xs);
+                (mean, ci95.map(|ci| clamp_to_range(ci, def.unit)))
+            }
             Interval::Wilson => {
                 let hits = xs.iter().filter(|x| **x > 0.5).count();
                 (
@@ -340,4 +360,28 @@ pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSu
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_stay_inside_the_metric_range() {
+        // Two replications far apart: the raw t interval is about mean +- 6.4.
+        let reps: Vec<BTreeMap<String, f64>> = [0.999, 0.0]
+            .iter()
+            .map(|a| {
+                let mut m = BTreeMap::new();
+                m.insert("vm_availability".to_string(), *a);
+                m.insert("host_failures".to_string(), *a);
+                m
+            })
+            .collect();
+        let out = aggregate(&reps);
+        assert_eq!(out["vm_availability"].ci95, Some((0.0, 1.0)));
+        let (lo, hi) = out["host_failures"].ci95.unwrap();
+        assert_eq!(lo, 0.0);
+        assert!(hi > 1.0, "counts have no upper bound");
+    }
 }

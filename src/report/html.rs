@@ -112,7 +112,9 @@ pub fn report(model: &Model, result: &RunResult, figures: &[Figure]) -> String {
             } else {
                 ("failed", "FAILED")
             };
-            let measured = c.measured.map(num).unwrap_or_else(|| "not measured".into());
+            let measured = c.measured.map(num).unwrap_or_else(|| {
+                escape(&super::text::not_measured(c, model.simulation.replications))
+            });
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td class=\"n\">{measured}</td><td class=\"{class}\">{verdict}</td></tr>",

@@ -65,19 +65,21 @@ pub fn write_chart<C: Chart>(dir: &Path, c: &C) -> Result<Vec<PathBuf>, String> 
     let svg_path = dir.join(format!("{}.svg", c.stem()));
     super::atomic::write_atomic(&svg_path, svg_string(c)?.as_bytes()).map_err(|e| e.to_string())?;
     let png_path = dir.join(format!("{}.png", c.stem()));
-    // The image encoder picks the format from the extension, so the temporary name ends in .png.
-    let tmp = dir.join(format!(".{}.tmp-{}.png", c.stem(), std::process::id()));
-    let drawn = (|| -> Result<(), String> {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+    // Drawn in memory and encoded here, so that a failed write is the plain I/O error of
+    // `write_atomic` (plotters reports a failed file as a debug dump of nested errors).
+    let (w, h) = SIZE;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         c.draw(&root).map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
-    })();
-    if let Err(e) = drawn.and_then(|_| std::fs::rename(&tmp, &png_path).map_err(|e| e.to_string()))
-    {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+        root.present().map_err(|e| e.to_string())?;
     }
+    let img = image::RgbImage::from_raw(w, h, rgb).expect("the buffer is w x h RGB pixels");
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    super::atomic::write_atomic(&png_path, &png).map_err(|e| e.to_string())?;
     Ok(vec![svg_path, png_path])
 }
 

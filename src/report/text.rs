@@ -68,14 +68,28 @@ pub fn summary(model: &Model, result: &RunResult) -> String {
     s
 }
 
+/// Why a check has no measured value, in words: an interval of one replication, or a value the
+/// run did not produce (a metric of a mechanism the scenario lacks, nines of perfect
+/// availability).
+pub fn not_measured(c: &crate::metrics::expect::CheckResult, replications: u32) -> String {
+    use crate::metrics::expect::Stat;
+    if c.expectation.stat != Stat::Mean && replications < 2 {
+        format!(
+            "nothing (a 95 % interval needs at least 2 replications; this run has {replications})"
+        )
+    } else {
+        "not measured".into()
+    }
+}
+
 /// One line per `[expect]` check with its measured value; `None` if the scenario has none.
-pub fn checks(checks: &[crate::metrics::expect::CheckResult]) -> String {
+pub fn checks(checks: &[crate::metrics::expect::CheckResult], replications: u32) -> String {
     let mut s = String::new();
     for c in checks {
         let measured = c
             .measured
             .map(|m| format!("{m}"))
-            .unwrap_or_else(|| "not measured".into());
+            .unwrap_or_else(|| not_measured(c, replications));
         let verdict = if c.passed { "ok" } else { "FAILED" };
         let _ = writeln!(
             s,

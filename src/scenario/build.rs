@@ -4,13 +4,17 @@
 //! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
 //! and rack names) are resolved after all sections are read.
 
+use super::limits::{
+    check_gzip_inflated, open_regular, quote, MAX_HORIZON_YEARS, MAX_NIC_GBPS, MAX_TRACE_BYTES,
+};
 use super::model::{Model, Provenance, SimulationConfig};
 use super::read::{closest, Diagnostics, DistContext, TableReader};
 use super::tree::{Node, Origin, Value};
 use crate::core::dist::DurationDist;
 use crate::core::time::SimDuration;
+use crate::core::time::{US_PER_S, US_PER_Y};
 use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
-use crate::faults::trace::{map_in_order, read_fta};
+use crate::faults::trace::{map_in_order, read_fta, FtaNode};
 use crate::faults::{
     BmcFailures, DomainFailures, FailureModel, GuestFailures, HostFailures, HostOutageProcess,
 };
@@ -33,6 +37,75 @@ const MAX_HOSTS: i64 = 1_000_000;
 const MAX_VMS: i64 = 10_000_000;
 const MAX_REPLICATIONS: i64 = 100_000;
 
+/// The replayed part of a trace (the first `n_hosts` nodes) must fit simulated time: its span
+/// in seconds, times 10^6, in a `u64` of microseconds. A wider span (a corrupt or hostile time
+/// column) would wrap and replay at the wrong times.
+fn check_trace_span(nodes: &[FtaNode], n_hosts: usize) -> Result<(), String> {
+    let mapped = &nodes[..nodes.len().min(n_hosts)];
+    let (Some(t0), Some(t1)) = (
+        mapped.iter().map(|n| n.intervals[0].0).min(),
+        mapped
+            .iter()
+            .flat_map(|n| n.intervals.iter().map(|i| i.1))
+            .max(),
+    ) else {
+        return Ok(());
+    };
+    let max_s = u64::MAX / US_PER_S;
+    match t1.checked_sub(t0) {
+        Some(span) if (span as u64) <= max_s => {}
+        _ => {
+            return Err(format!(
+                "the trace spans from {t0} s to {t1} s, more than simulated time holds ({max_s} s)"
+            ))
+        }
+    }
+    // A node is down, then up, then down again: two unavailability intervals of one node that
+    // overlap have no replay (found by the fuzz harness: the replay scheduled a return to
+    // service in the past).
+    for n in mapped {
+        let mut down = n.intervals.iter().filter(|i| !i.2);
+        let Some(mut prev) = down.next() else {
+            continue;
+        };
+        for i in down {
+            if i.0 < prev.1 {
+                return Err(format!(
+                    "node {} is down from {} s to {} s and again from {} s, before it is back: unavailability intervals of a node must not overlap",
+                    quote(&n.name),
+                    prev.0,
+                    prev.1,
+                    i.0
+                ));
+            }
+            if i.1 > prev.1 {
+                prev = i;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The scenario name names the results directory (`results/<name>/`): it must be one plain
+/// path component, so that no name writes outside `results/`.
+fn check_scenario_name(name: &str, origin: &Origin, d: &mut Diagnostics) -> bool {
+    let why = if name.is_empty() {
+        Some("must not be empty")
+    } else if name == "." || name == ".." {
+        Some("must not be \".\" or \"..\"")
+    } else if name.contains(['/', '\\']) {
+        Some("must not contain a path separator (it names the results directory)")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        d.push(origin, "name", format!("{} {why}", quote(name)));
+    }
+    why.is_none()
+}
+
 pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model> {
     let mut top = TableReader::new(root, "", d)?;
     let ctx = DistContext {
@@ -42,7 +115,11 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             .map(|p| p.to_path_buf())
             .unwrap_or_default(),
     };
-    let name = top.str("name", d).map(str::to_string);
+    let name_origin = top.origin_of("name");
+    let name = top
+        .str("name", d)
+        .filter(|n| check_scenario_name(n, &name_origin, d))
+        .map(str::to_string);
     let description = top.opt_str("description", d).unwrap_or("").to_string();
     let simulation = top
         .opt_table("simulation", d)
@@ -55,7 +132,12 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
             "missing required table [simulation]",
         );
     }
-    let (host_types, host_type_names) = read_host_types(top.opt_table_array("host_types", d), d);
+    let host_type_tables = top.opt_table_array("host_types", d);
+    let unreadable = unreadable_entries(top.node("host_types"), host_type_tables.len());
+    let (host_types, mut host_type_names) = read_host_types(host_type_tables, d);
+    host_type_names.extend(unreadable);
+    // Present but unreadable (`--set topology=5`) was reported as such: not also as missing.
+    let topo_present = top.has("topology") || top.has("racks");
     let topo_table = top.opt_table("topology", d);
     let racks_tables = top.opt_table_array("racks", d);
     let topology = read_topology(
@@ -63,12 +145,16 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         racks_tables,
         &host_types,
         &host_type_names,
-        &top.origin,
+        (&top.origin, topo_present),
         d,
     );
-    let (flavors, flavor_names) = read_flavors(top.opt_table_array("flavors", d), d);
+    let flavor_tables = top.opt_table_array("flavors", d);
+    let unreadable = unreadable_entries(top.node("flavors"), flavor_tables.len());
+    let (flavors, mut flavor_names) = read_flavors(flavor_tables, d);
+    flavor_names.extend(unreadable);
+    let workloads_present = top.has("workloads");
     let workload_tables = top.opt_table_array("workloads", d);
-    let workloads = read_workloads(workload_tables, &flavor_names, d);
+    let workloads = read_workloads(workload_tables, workloads_present, &flavor_names, d);
     let mut infra = InfraConfig::default();
     let allocation = match top.opt_table("nova", d) {
         Some(t) => read_nova(t, &mut infra, d),
@@ -306,7 +392,18 @@ fn read_expect(t: TableReader<'_>, d: &mut Diagnostics) -> Option<Vec<Expectatio
 }
 
 fn read_simulation(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<SimulationConfig> {
-    let horizon = t.duration("horizon", false, d);
+    let horizon_origin = t.origin_of("horizon");
+    let horizon = t.duration("horizon", false, d).filter(|h| {
+        let ok = h.as_us() <= MAX_HORIZON_YEARS * US_PER_Y;
+        if !ok {
+            d.push(
+                &horizon_origin,
+                "simulation.horizon",
+                format!("{h} is longer than the limit of {MAX_HORIZON_YEARS} years"),
+            );
+        }
+        ok
+    });
     let replications = t
         .opt_int("replications", 1, MAX_REPLICATIONS, d)
         .unwrap_or(1);
@@ -332,7 +429,18 @@ fn read_host_types(
         let vcpus = t.int("vcpus", 1, 100_000, d);
         let ram = t.int("ram_gib", 1, 1_000_000, d);
         let disk = t.opt_int("disk_gib", 1, 1_000_000_000, d);
-        let nic = t.positive_number("nic_gbps", d);
+        let nic_origin = t.origin_of("nic_gbps");
+        let nic = t.positive_number("nic_gbps", d).filter(|g| {
+            let ok = *g <= MAX_NIC_GBPS;
+            if !ok {
+                d.push(
+                    &nic_origin,
+                    &t.key_path("nic_gbps"),
+                    format!("{g} Gb/s is more than the limit of {MAX_NIC_GBPS} Gb/s"),
+                );
+            }
+            ok
+        });
         let boot = t.duration("boot_time", true, d);
         if let Some(n) = name {
             if names.iter().any(|x| x == n) {
@@ -361,6 +469,21 @@ fn read_host_types(
     (out, names)
 }
 
+/// Stands in the list of names for entries that could not be read as tables (`--set
+/// host_types.0=1`): their names are unknown, so a reference to an undefined name may be to
+/// one of them, and that problem was already reported as the entry's own.
+const UNREADABLE: &str = "\0unreadable";
+
+/// `[UNREADABLE]` if the array `node` holds more entries than the `tables` read from it.
+fn unreadable_entries(node: Option<&Node>, tables: usize) -> Option<String> {
+    let n = match node.map(|n| &n.value) {
+        Some(Value::Array(items)) => items.len(),
+        Some(_) => tables + 1,
+        None => 0,
+    };
+    (n > tables).then(|| UNREADABLE.to_string())
+}
+
 fn resolve(
     name: &str,
     known: &[String],
@@ -369,8 +492,9 @@ fn resolve(
     key: &'static str,
     d: &mut Diagnostics,
 ) -> Option<usize> {
-    match known.iter().position(|k| k == name) {
+    match known.iter().position(|k| k == name && k != UNREADABLE) {
         Some(i) => Some(i),
+        None if known.iter().any(|k| k == UNREADABLE) => None,
         None => {
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
             let hint = match closest(name, &names) {
@@ -393,7 +517,7 @@ fn read_topology(
     racks: Vec<TableReader<'_>>,
     host_types: &[HostType],
     type_names: &[String],
-    root: &super::tree::Origin,
+    (root, present): (&super::tree::Origin, bool),
     d: &mut Diagnostics,
 ) -> Option<Topology> {
     let mut topo = Topology {
@@ -409,6 +533,7 @@ fn read_topology(
             );
             None
         }
+        (None, true) if present => None,
         (None, true) => {
             d.push(
                 root,
@@ -435,15 +560,23 @@ fn read_topology(
                 d.push(&origin, "topology.zones", "needs at least one zone");
                 return None;
             }
-            let total = zones.len() as i64 * fds * rpf * hpr;
-            if total > MAX_HOSTS {
+            // Checked: a long zone list times the per-level maxima would wrap an i64.
+            let total = [fds, rpf, hpr]
+                .into_iter()
+                .try_fold(zones.len() as i64, |acc, x| acc.checked_mul(x))
+                .filter(|t| *t <= MAX_HOSTS);
+            let Some(total) = total else {
                 d.push(
                     &origin,
                     &path,
-                    format!("{total} hosts exceed the limit of {MAX_HOSTS}"),
+                    format!(
+                        "{} zones x {fds} fault domains x {rpf} racks x {hpr} hosts exceed the limit of {MAX_HOSTS} hosts",
+                        zones.len()
+                    ),
                 );
                 return None;
-            }
+            };
+            topo.hosts.reserve(total as usize);
             let width = hpr.to_string().len().max(2);
             for z in zones {
                 let zid = ZoneId(topo.zones.len() as u32);
@@ -501,6 +634,7 @@ fn read_topology(
                     }
                     seen.push(n.to_string());
                 }
+                let (hosts_origin, hosts_key) = (t.origin_of("hosts"), t.key_path("hosts"));
                 t.finish(d);
                 let (Some(name), Some(zone), Some(fd), Some(hosts), Some(ht)) =
                     (name, zone, fd, hosts, ht)
@@ -537,6 +671,18 @@ fn read_topology(
                     fault_domain: fid,
                     zone: zid,
                 });
+                // The limit is checked before the hosts exist, not after a million racks.
+                if topo.hosts.len() as i64 + hosts > MAX_HOSTS {
+                    d.push(
+                        &hosts_origin,
+                        &hosts_key,
+                        format!(
+                            "this rack brings the fleet to {} hosts, over the limit of {MAX_HOSTS}",
+                            topo.hosts.len() as i64 + hosts
+                        ),
+                    );
+                    return None;
+                }
                 let width = hosts.to_string().len().max(2);
                 for h in 1..=hosts {
                     topo.hosts.push(Host {
@@ -602,6 +748,7 @@ type WorkloadParts = (
 
 fn read_workloads(
     tables: Vec<TableReader<'_>>,
+    present: bool,
     flavor_names: &[String],
     d: &mut Diagnostics,
 ) -> Option<WorkloadParts> {
@@ -610,6 +757,8 @@ fn read_workloads(
     let mut ok = true;
     if tables.is_empty() {
         ok = false;
+    }
+    if tables.is_empty() && !present {
         d.push(
             &super::tree::Origin::File(0..0),
             "workloads",
@@ -665,6 +814,7 @@ fn read_workloads(
             seen.push(n.to_string());
         }
         let origin = t.origin.clone();
+        let (count_origin, count_key) = (t.origin_of("count"), t.key_path("count"));
         t.finish(d);
         let (Some(name), Some(count), Some(flavor), Some(storage), Some(boot), Some(group)) =
             (name, count, flavor, storage, boot, group)
@@ -672,6 +822,18 @@ fn read_workloads(
             ok = false;
             continue;
         };
+        // The limit is checked before the VMs exist.
+        if vms.len() as i64 + count > MAX_VMS {
+            d.push(
+                &count_origin,
+                &count_key,
+                format!(
+                    "this workload brings the total to {} VMs, over the limit of {MAX_VMS}",
+                    vms.len() as i64 + count
+                ),
+            );
+            return None;
+        }
         let wid = WorkloadId(workloads.len() as u32);
         let count = count as u32;
         let first_group = groups.len();
@@ -826,7 +988,17 @@ fn read_failures(
             match (file, format) {
                 (Some(file), Some(_)) if !bad_mapping => {
                     let path = ctx.base_dir.join(file);
-                    match read_fta(&path) {
+                    let gz = path.extension().is_some_and(|e| e == "gz");
+                    let read = open_regular(&path, MAX_TRACE_BYTES)
+                        .and_then(|_| match gz {
+                            true => check_gzip_inflated(&path, MAX_TRACE_BYTES),
+                            false => Ok(()),
+                        })
+                        .and_then(|_| read_fta(&path))
+                        .and_then(|nodes| {
+                            check_trace_span(&nodes, topo.hosts.len()).map(|_| nodes)
+                        });
+                    match read {
                         Ok(nodes) if nodes.is_empty() => {
                             d.push(
                                 &file_node.unwrap().origin,

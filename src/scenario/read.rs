@@ -5,11 +5,25 @@
 //! missing or malformed value records a problem and yields `None`, so validation goes on and the
 //! user sees all problems at once instead of one per run.
 
+use super::limits::{
+    one_line, quote, read_capped, MAX_EMPIRICAL_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES,
+    MAX_TEXT_BYTES,
+};
 use super::tree::{Node, Origin, Table, Value};
 use crate::core::dist::{secs, DurationDist};
 use crate::core::time::{parse_duration, SimDuration};
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// The longest string a key may hold: free text for `description`, a path for `file`, a name
+/// for everything else (see `scenario::limits`).
+fn max_string_bytes(key: &str) -> usize {
+    match key {
+        "description" => MAX_TEXT_BYTES,
+        "file" => MAX_PATH_BYTES,
+        _ => MAX_NAME_BYTES,
+    }
+}
 
 /// One problem found in a scenario.
 #[derive(Clone, Debug)]
@@ -41,8 +55,8 @@ impl Diagnostics {
     pub fn push(&mut self, origin: &Origin, key: &str, message: impl Into<String>) {
         self.items.push(Diagnostic {
             origin: origin.clone(),
-            key: key.to_string(),
-            message: message.into(),
+            key: one_line(key),
+            message: one_line(&message.into()),
         });
     }
 
@@ -60,7 +74,7 @@ impl Diagnostics {
     fn location(&self, origin: &Origin) -> String {
         match origin {
             Origin::File(span) => format!("{}:{}", self.file, self.line_of(span.start)),
-            Origin::Override(text) => format!("{}: (--set {text})", self.file),
+            Origin::Override(label) => format!("{}: ({})", self.file, escape_label(label)),
         }
     }
 
@@ -91,6 +105,12 @@ impl fmt::Display for Diagnostics {
         }
         Ok(())
     }
+}
+
+/// A command-line option as a location: control characters escaped and long values cut, so a
+/// newline in `--set` cannot split a message and a megabyte value is not printed whole.
+fn escape_label(label: &str) -> String {
+    super::limits::escape(label, 2 * super::limits::QUOTE_BYTES)
 }
 
 /// Joins a table path and a key: `("failures.host", "repair")` → `"failures.host.repair"`.
@@ -124,7 +144,7 @@ impl<'a> TableReader<'a> {
                 d.push(
                     &node.origin,
                     path,
-                    format!("expected a table, found a {}", other.type_name()),
+                    format!("expected a table, found {}", other.a_type_name()),
                 );
                 None
             }
@@ -196,19 +216,33 @@ impl<'a> TableReader<'a> {
         d.push(
             &node.origin,
             &self.key_path(key),
-            format!("expected {want}, found a {}", node.value.type_name()),
+            format!("expected {want}, found {}", node.value.a_type_name()),
         );
     }
 
+    /// An optional string, at most `max_string_bytes(key)` long.
     pub fn opt_str(&mut self, key: &'static str, d: &mut Diagnostics) -> Option<&'a str> {
         let node = self.node(key)?;
         match &node.value {
-            Value::Str(s) => Some(s.as_str()),
+            Value::Str(s) => self.capped(node, key, s, d),
             _ => {
                 self.type_error(node, key, "a string", d);
                 None
             }
         }
+    }
+
+    fn capped(&self, node: &Node, key: &str, s: &'a str, d: &mut Diagnostics) -> Option<&'a str> {
+        let cap = max_string_bytes(key);
+        if s.len() <= cap {
+            return Some(s);
+        }
+        d.push(
+            &node.origin,
+            &self.key_path(key),
+            format!("{} is longer than the limit of {cap} bytes", quote(s)),
+        );
+        None
     }
 
     pub fn str(&mut self, key: &'static str, d: &mut Diagnostics) -> Option<&'a str> {
@@ -231,7 +265,14 @@ impl<'a> TableReader<'a> {
                 d.push(
                     &node.origin,
                     &self.key_path(key),
-                    format!("\"{s}\" is not one of {}", quote_list(choices)),
+                    match closest(s, choices) {
+                        Some(c) => format!(
+                            "{} is not one of {} (did you mean \"{c}\"?)",
+                            quote(s),
+                            quote_list(choices)
+                        ),
+                        None => format!("{} is not one of {}", quote(s), quote_list(choices)),
+                    },
                 );
                 None
             }
@@ -408,7 +449,7 @@ impl<'a> TableReader<'a> {
         let mut out = Vec::new();
         for item in items {
             match &item.value {
-                Value::Str(s) => out.push(s.as_str()),
+                Value::Str(s) => out.push(self.capped(item, key, s, d)?),
                 _ => {
                     self.type_error(item, key, "a string", d);
                     return None;
@@ -600,7 +641,13 @@ fn read_dist(
 
 /// Reads one duration per line (`"45s"` style or bare seconds); `#` starts a comment.
 fn read_empirical(path: &std::path::Path) -> Result<Vec<SimDuration>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let bytes = read_capped(path, MAX_EMPIRICAL_BYTES)?;
+    if let Some((line, offset)) = super::limits::utf8_error_position(&bytes) {
+        return Err(format!(
+            "line {line}: not UTF-8 text (invalid byte at byte offset {offset})"
+        ));
+    }
+    let text = String::from_utf8(bytes).expect("checked above");
     let mut values = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -609,11 +656,11 @@ fn read_empirical(path: &std::path::Path) -> Result<Vec<SimDuration>, String> {
         }
         let v = match line.parse::<f64>() {
             Ok(s) if s.is_finite() && s > 0.0 => SimDuration::from_secs_f64_round(s),
-            Ok(_) => return Err(format!("line {}: \"{line}\" must be positive", i + 1)),
+            Ok(_) => return Err(format!("line {}: {} must be positive", i + 1, quote(line))),
             Err(_) => parse_duration(line).map_err(|m| format!("line {}: {m}", i + 1))?,
         };
         if v == SimDuration::ZERO {
-            return Err(format!("line {}: \"{line}\" must be positive", i + 1));
+            return Err(format!("line {}: {} must be positive", i + 1, quote(line)));
         }
         values.push(v);
     }

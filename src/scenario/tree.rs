@@ -39,6 +39,15 @@ pub struct Table {
 }
 
 impl Value {
+    /// The TOML type name with its article ("an integer"), for "found Y" messages.
+    pub fn a_type_name(&self) -> String {
+        let name = self.type_name();
+        match name.as_bytes()[0] {
+            b'a' | b'i' => format!("an {name}"),
+            _ => format!("a {name}"),
+        }
+    }
+
     /// The TOML type name, for "expected X, found Y" messages.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -73,40 +82,61 @@ pub fn parse_document(text: &str) -> Result<Node, Vec<SyntaxError>> {
             .collect());
     }
     let span = doc.span();
+    let mut errors = Vec::new();
+    let value = Value::Table(convert_table(doc.get_ref(), &mut errors));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     Ok(Node {
-        value: Value::Table(convert_table(doc.get_ref())),
+        value,
         origin: Origin::File(span),
     })
 }
 
-fn convert_table(t: &DeTable<'_>) -> Table {
+fn convert_table(t: &DeTable<'_>, errors: &mut Vec<SyntaxError>) -> Table {
     let mut entries = BTreeMap::new();
     for (k, v) in t.iter() {
         entries.insert(
             k.get_ref().to_string(),
-            (Origin::File(k.span()), convert_value(v.get_ref(), v.span())),
+            (
+                Origin::File(k.span()),
+                convert_value(v.get_ref(), v.span(), errors),
+            ),
         );
     }
     Table { entries }
 }
 
-fn convert_value(v: &DeValue<'_>, span: Range<usize>) -> Node {
+/// TOML integers are 64-bit signed (the spec: "Arbitrary 64-bit signed integers should be
+/// accepted and handled losslessly. If an integer cannot be represented losslessly, an error
+/// must be thrown"): one outside that range is an error at its span, never a string.
+fn convert_value(v: &DeValue<'_>, span: Range<usize>, errors: &mut Vec<SyntaxError>) -> Node {
     let value = match v {
         DeValue::String(s) => Value::Str(s.to_string()),
         DeValue::Integer(i) => match parse_int(i.as_str(), i.radix()) {
             Some(n) => Value::Int(n),
-            // Out of i64 range: keep the text so validation can report it with its line.
-            None => Value::Str(i.as_str().to_string()),
+            None => {
+                errors.push(SyntaxError {
+                    message: format!(
+                        "integer {} is outside the 64-bit range {}..={}",
+                        super::limits::quote(i.as_str()),
+                        i64::MIN,
+                        i64::MAX
+                    ),
+                    span: Some(span.clone()),
+                });
+                Value::Int(0)
+            }
         },
         DeValue::Float(f) => Value::Float(parse_float(f.as_str())),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
         DeValue::Array(a) => Value::Array(
             a.iter()
-                .map(|e| convert_value(e.get_ref(), e.span()))
+                .map(|e| convert_value(e.get_ref(), e.span(), errors))
                 .collect(),
         ),
-        DeValue::Table(t) => Value::Table(convert_table(t)),
+        DeValue::Table(t) => Value::Table(convert_table(t, errors)),
     };
     Node {
         value,
@@ -126,8 +156,9 @@ fn parse_int(text: &str, radix: u32) -> Option<i64> {
         2 => digits.trim_start_matches("0b").to_string(),
         _ => digits,
     };
-    let n = i64::from_str_radix(&digits, radix).ok()?;
-    Some(if neg { -n } else { n })
+    // The sign goes with the digits: -9223372036854775808 has no positive counterpart.
+    let signed = if neg { format!("-{digits}") } else { digits };
+    i64::from_str_radix(&signed, radix).ok()
 }
 
 fn parse_float(text: &str) -> f64 {
@@ -142,20 +173,25 @@ fn parse_float(text: &str) -> f64 {
 
 /// Parses the value half of `--set key=value`: a TOML value if it is one (`20`, `0.5`, `true`,
 /// `"x"`, `[1, 2]`), otherwise the raw text as a string, so `--set policy.name=none` and
-/// `--set failures.host.time_between.mean=2000h` need no quoting.
-pub fn parse_override_value(raw: &str, origin: &Origin) -> Node {
+/// `--set failures.host.time_between.mean=2000h` need no quoting. An integer outside the
+/// 64-bit range is an error, as in a file.
+pub fn parse_override_value(raw: &str, origin: &Origin) -> Result<Node, String> {
     let wrapped = format!("v = {raw}");
     if let Ok(doc) = DeTable::parse(&wrapped) {
         if let Some(v) = doc.get_ref().get("v") {
-            let mut node = convert_value(v.get_ref(), 0..0);
+            let mut errors = Vec::new();
+            let mut node = convert_value(v.get_ref(), 0..0, &mut errors);
+            if let Some(e) = errors.into_iter().next() {
+                return Err(e.message);
+            }
             set_origin(&mut node, origin);
-            return node;
+            return Ok(node);
         }
     }
-    Node {
+    Ok(Node {
         value: Value::Str(raw.to_string()),
         origin: origin.clone(),
-    }
+    })
 }
 
 fn set_origin(node: &mut Node, origin: &Origin) {
@@ -222,8 +258,8 @@ pub fn apply_override(root: &mut Node, path: &str, value: Node) -> Result<(), St
             }
             other => {
                 return Err(format!(
-                    "\"{here}\" is a {}, it has no key \"{part}\"",
-                    other.type_name()
+                    "\"{here}\" is {}, it has no key \"{part}\"",
+                    other.a_type_name()
                 ))
             }
         }
@@ -268,14 +304,19 @@ mod tests {
         let text = "[policy]\nname = \"a\"\n[[workloads]]\nname = \"web\"\ncount = 3\n";
         let mut doc = parse_document(text).unwrap();
         let o = Origin::Override("--set".into());
-        apply_override(&mut doc, "policy.name", parse_override_value("none", &o)).unwrap();
+        apply_override(
+            &mut doc,
+            "policy.name",
+            parse_override_value("none", &o).unwrap(),
+        )
+        .unwrap();
         apply_override(
             &mut doc,
             "workloads.web.count",
-            parse_override_value("7", &o),
+            parse_override_value("7", &o).unwrap(),
         )
         .unwrap();
-        apply_override(&mut doc, "x.y", parse_override_value("2000h", &o)).unwrap();
+        apply_override(&mut doc, "x.y", parse_override_value("2000h", &o).unwrap()).unwrap();
         assert!(matches!(&get(&doc, &["policy", "name"]).value, Value::Str(s) if s == "none"));
         assert!(matches!(
             get(&doc, &["workloads", "0", "count"]).value,
@@ -285,10 +326,33 @@ mod tests {
         assert!(apply_override(
             &mut doc,
             "workloads.db.count",
-            parse_override_value("1", &o)
+            parse_override_value("1", &o).unwrap()
         )
         .is_err());
-        assert!(apply_override(&mut doc, "policy.name.x", parse_override_value("1", &o)).is_err());
+        assert!(apply_override(
+            &mut doc,
+            "policy.name.x",
+            parse_override_value("1", &o).unwrap()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn integers_are_64_bit_exactly() {
+        let doc = parse_document("a = -9223372036854775808\nb = 9223372036854775807\n").unwrap();
+        assert!(matches!(get(&doc, &["a"]).value, Value::Int(i64::MIN)));
+        assert!(matches!(get(&doc, &["b"]).value, Value::Int(i64::MAX)));
+        for text in ["a = 9223372036854775808\n", "a = -9223372036854775809\n"] {
+            let errs = parse_document(text).unwrap_err();
+            assert!(
+                errs[0].message.contains("outside the 64-bit range"),
+                "{}",
+                errs[0].message
+            );
+            assert_eq!(errs[0].span, Some(4..text.len() - 1));
+        }
+        let o = Origin::Override("--set".into());
+        assert!(parse_override_value("99999999999999999999", &o).is_err());
     }
 
     #[test]

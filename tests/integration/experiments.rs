@@ -151,7 +151,7 @@ fn sweep_writes_a_tidy_table_and_a_chart_per_metric() {
     ]);
     assert_eq!(bad.status.code(), Some(3));
     assert!(
-        stderr(&bad).contains("(--set topology.hosts_per_rack=zero)"),
+        stderr(&bad).contains("(--grid topology.hosts_per_rack=zero)"),
         "{}",
         stderr(&bad)
     );
