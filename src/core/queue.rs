@@ -12,8 +12,8 @@
 //! | slot`, so one integer comparison orders two entries and sifting moves little memory;
 //! payloads stay put in a slot array and only the slot's heap position is updated when its node
 //! moves. Comparing the key compares times, then sequence numbers (unique), so the heap order is
-//! exactly `(time, seq)`. Four children per node, one 64-byte line of siblings, halve the depth
-//! of a binary heap; a pop walks the hole from the root down to a leaf along the smallest
+//! exactly `(time, seq)`. Four children per node, 64 contiguous bytes of siblings, halve the
+//! depth of a binary heap; a pop walks the hole from the root down to a leaf along the smallest
 //! children and sifts the last node up from there (as `std`'s `BinaryHeap::pop` does), which
 //! compares less than sifting the last node down from the root. A hand-written heap rather
 //! than a crate: none of the maintained priority-queue crates offers FIFO ties, cancellation by

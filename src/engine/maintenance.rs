@@ -283,7 +283,7 @@ impl Simulation<'_> {
 
     /// A pre-copy's planned end, a checkpoint of a long plan, or a doomed migration's round
     /// end.
-    fn migration_precopy(&mut self, slot: u32, version: u32) {
+    fn migration_precopy(&mut self, slot: u32, version: u64) {
         let Some(lm) = self.migrations.get(slot) else {
             return;
         };
@@ -295,7 +295,12 @@ impl Simulation<'_> {
             self.abort_migration(slot);
             return;
         }
-        debug_assert!(!lm.doomed, "a doomed migration's hosts are alive");
+        if lm.doomed {
+            // Doomed at its start for a target Nova still listed while it was down: the target
+            // came up before this first round ended (its generation is the one it had), so the
+            // migration runs on, as the round-by-round model did.
+            self.migrations.revive(slot);
+        }
         match self.migrations.precopy_due(slot, self.sched.now) {
             None => self.migrations.replan(slot, &mut self.sched),
             Some((elapsed, Outcome::Completed { blackout_us, .. })) => {

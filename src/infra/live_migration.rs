@@ -13,6 +13,13 @@
 //! replaces, it notices at its current round's end (where the engine aborts it), so its next
 //! event is that round end instead of the end of the pre-copy.
 //!
+//! Ties at one microsecond are settled by rule, not by the order in which round events happened
+//! to be queued as in the round-by-round model: a round ending at the instant of a re-share ends
+//! at the new rate; a host killed at the instant a round ends aborts the migration then; a
+//! pre-copy's end event takes its place among same-instant events when it is planned. The
+//! bundled scenarios and the 1k-host benchmark runs give byte-identical outputs either way;
+//! a run where two such instants coincide to the microsecond may differ from the old engine.
+//!
 //! Also owns each VM's memory dirty rate, drawn once per replication from the VM's keyed stream
 //! the first time it migrates (the stream is made then, not up front).
 
@@ -27,7 +34,7 @@ use crate::world::ids::{HostId, VmId};
 pub enum Event {
     /// A migration's pre-copy ends, or a checkpoint of a long plan, or a doomed migration's
     /// round ends (valid only for its `version`).
-    PreCopy { slot: u32, version: u32 },
+    PreCopy { slot: u32, version: u64 },
     /// A migration's blackout ends: the VM runs on the target.
     Switched { slot: u32 },
 }
@@ -43,7 +50,7 @@ pub struct LiveMigration {
     pub started_at: SimTime,
     pub mig: Migration,
     pub rate: u64,
-    pub version: u32,
+    pub version: u64,
     /// Pre-copy ended (blackout running).
     pub switching: bool,
     /// Its source or target died: it ends (aborts) at its current round's end.
@@ -66,8 +73,9 @@ pub struct LiveMigrations {
     outgoing: Vec<Vec<u32>>,
     /// Migrations arriving at each host.
     incoming: Vec<u32>,
-    /// Versions of round events, unique across all migrations (slots are reused).
-    version: u32,
+    /// Versions of pre-copy events, unique across all migrations (slots are reused) and
+    /// growing with every re-plan (64 bits: they never wrap).
+    version: u64,
     /// Per VM: in a migration, and whether in its blackout.
     migrating: Vec<Option<bool>>,
     dirty_rate: Vec<u64>,
@@ -231,7 +239,7 @@ impl LiveMigrations {
 
     /// Marks a migration doomed (its source or target died): it now ends at its current
     /// round's end. If that is the end already queued (the round is its last), the queued event
-    /// stays, keeping its place among same-instant events as in round-by-round driving.
+    /// stays where it is among same-instant events (see the module doc on ties).
     pub fn doom(&mut self, slot: u32, s: &mut impl Scheduler<Event>) {
         self.catch_up(slot, s.now());
         let lm = self.slots[slot as usize].as_mut().expect("migration");
@@ -240,6 +248,15 @@ impl LiveMigrations {
         if lm.pending.is_none() || lm.pending_at != round_end {
             self.replan(slot, s);
         }
+    }
+
+    /// A doomed migration whose hosts turned out to be alive at its round's end (see
+    /// `engine::maintenance`): planned by phase again from here.
+    pub fn revive(&mut self, slot: u32) {
+        self.slots[slot as usize]
+            .as_mut()
+            .expect("migration")
+            .doomed = false;
     }
 
     /// Brings a running pre-copy's state to `now` at its current rate: the rounds that ended
@@ -261,7 +278,7 @@ impl LiveMigrations {
     /// round end.
     pub fn replan(&mut self, slot: u32, s: &mut impl Scheduler<Event>) {
         let lm = self.slots[slot as usize].as_mut().expect("migration");
-        self.version = self.version.wrapping_add(1);
+        self.version += 1;
         lm.version = self.version;
         if let Some(old) = lm.pending.take() {
             s.cancel(old);

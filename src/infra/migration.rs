@@ -386,7 +386,7 @@ impl Migration {
         let sent = mul_div_1e6(dt, old_rate);
         let sent = sent.min(self.remaining_bytes);
         self.remaining_bytes -= sent;
-        self.sent_bytes += sent;
+        self.sent_bytes = self.sent_bytes.saturating_add(sent);
         self.booked_at_us = elapsed_us;
     }
 
@@ -410,7 +410,7 @@ impl Migration {
     }
 
     fn end_round(&mut self, elapsed_us: u64, rate: u64) -> Option<Outcome> {
-        self.sent_bytes += self.remaining_bytes;
+        self.sent_bytes = self.sent_bytes.saturating_add(self.remaining_bytes);
         let duration_us = elapsed_us - self.round_start_us;
         if self.in_disk_phase {
             // Disks done; memory pre-copy starts (pages dirtied meanwhile are not tracked yet).
@@ -429,7 +429,7 @@ impl Migration {
         let threshold = mul_div_1e6(rate, limit);
         if dirty < threshold || dirty == 0 {
             let blackout_us = send_time_us(dirty, rate) + self.params.switchover_us;
-            self.sent_bytes += dirty;
+            self.sent_bytes = self.sent_bytes.saturating_add(dirty);
             return Some(Outcome::Completed {
                 blackout_us,
                 post_copy: false,
@@ -448,7 +448,7 @@ impl Migration {
                     TimeoutAction::Abort => Outcome::Aborted,
                     // Post-copy: pause only for device state; pages follow on demand.
                     TimeoutAction::ForceComplete if post_copy => {
-                        self.sent_bytes += dirty;
+                        self.sent_bytes = self.sent_bytes.saturating_add(dirty);
                         Outcome::Completed {
                             blackout_us: self.params.switchover_us,
                             post_copy: true,
@@ -457,7 +457,7 @@ impl Migration {
                     }
                     // Without post-copy Nova pauses the VM so the copy can finish.
                     TimeoutAction::ForceComplete => {
-                        self.sent_bytes += dirty;
+                        self.sent_bytes = self.sent_bytes.saturating_add(dirty);
                         Outcome::Completed {
                             blackout_us: send_time_us(dirty, rate) + self.params.switchover_us,
                             post_copy: false,
@@ -599,7 +599,12 @@ impl Migration {
                         let at = now.at_us + periods * period_us;
                         self.round_start_us = at;
                         self.booked_at_us = at;
-                        self.sent_bytes += periods * (now.sent_bytes - old.sent_bytes);
+                        // Saturating: a migration that never converges at an absurd link speed
+                        // could pass 2⁶⁴ bytes over a long horizon.
+                        let per_period = now.sent_bytes - old.sent_bytes;
+                        self.sent_bytes = self
+                            .sent_bytes
+                            .saturating_add(periods.saturating_mul(per_period));
                         let rounds = u32::try_from(2 * periods).unwrap_or(u32::MAX);
                         self.round = self.round.saturating_add(rounds);
                         self.rounds_completed = self.rounds_completed.saturating_add(rounds);

@@ -131,7 +131,8 @@ impl ServiceGroup {
         &self.reporters[h]
     }
 
-    /// Starts or stops a host's heartbeat to match whether it can report.
+    /// Starts or stops a host's heartbeat to match whether it can report. The caller tells
+    /// `Placement::service_changed` too (the scheduler parks hosts by this record).
     pub fn set_reporting(&mut self, h: usize, reporting: bool, now: SimTime) {
         let r = &mut self.reporters[h];
         if reporting {
@@ -168,6 +169,7 @@ impl ServiceGroup {
         self.disabled[h] = disabled;
     }
 
+    /// Nova's `forced_down`. The caller tells `Placement::service_changed` too.
     pub fn set_forced_down(&mut self, h: usize, down: bool) {
         self.reporters[h].forced_down = down;
     }

@@ -1,8 +1,8 @@
 //! Hosts in the RAM weigher's order (most free RAM first, lowest id on ties), for finding a
 //! move's target without scanning the fleet.
 //!
-//! A segment tree over the hosts, eight children per node so that a node's children fill one
-//! 64-byte cache line and a leaf-to-root walk touches one line per level (five levels at 10k
+//! A segment tree over the hosts, eight children per node so that a node's children are 64
+//! contiguous bytes (one or two cache lines) and a leaf-to-root walk touches that per level (five levels at 10k
 //! hosts, six at 50k, against fourteen and sixteen for a binary tree), its leaves ordered by
 //! (fault domain, host id) so that every fault domain is one contiguous leaf range. Each node
 //! holds the best key of its subtree; a key

@@ -76,7 +76,7 @@ impl Durations {
     /// ranks exactly as `stats::percentile_sorted` does on the sorted scaled values; NaN when
     /// empty.
     pub fn percentile(&self, p: f64, scale: f64) -> f64 {
-        debug_assert!(self.sorted, "percentile of unsorted durations");
+        assert!(self.sorted, "percentile of unsorted durations");
         if self.is_empty() {
             return f64::NAN;
         }
@@ -89,13 +89,13 @@ impl Durations {
 
     /// Mean of the values divided by `scale`, summed in ascending order; NaN when empty.
     pub fn mean(&self, scale: f64) -> f64 {
-        debug_assert!(self.sorted, "mean of unsorted durations");
+        assert!(self.sorted, "mean of unsorted durations");
         self.iter().map(|v| v as f64 / scale).sum::<f64>() / self.len() as f64
     }
 
     /// The largest value divided by `scale`, if any.
     pub fn max(&self, scale: f64) -> Option<f64> {
-        debug_assert!(self.sorted, "max of unsorted durations");
+        assert!(self.sorted, "max of unsorted durations");
         (!self.is_empty()).then(|| self.get(self.len() - 1) as f64 / scale)
     }
 }

@@ -196,7 +196,7 @@ impl<'m, W: Write> VmsTable<'m, W> {
         Ok(())
     }
 
-    /// Flushes the rows and returns the writer.
+    /// Returns the writer (each row was written whole; the writer buffers and flushes).
     pub fn into_inner(self) -> std::io::Result<W> {
         Ok(self.w.into_inner())
     }
@@ -266,7 +266,7 @@ impl<'m, W: Write> HostsTable<'m, W> {
         Ok(())
     }
 
-    /// Flushes the rows and returns the writer.
+    /// Returns the writer (each row was written whole; the writer buffers and flushes).
     pub fn into_inner(self) -> std::io::Result<W> {
         Ok(self.w.into_inner())
     }
