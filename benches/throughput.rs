@@ -13,7 +13,9 @@
 //! - **heap**: a bare `std::collections::BinaryHeap` hold model at the pending-set size of the
 //!   10k point, as a floor for what the event queue alone costs.
 //! - **threads**: the 10k goal with 4 replications on 1 and 2 threads (wall time, speed-up,
-//!   peak RSS), and 1 and 8 replications on 1 thread, to show whether RSS grows with `-n`.
+//!   peak RSS), and 1 and 8 replications on 1 thread, to show whether RSS grows with `-n`;
+//!   then 4 replications on 1 thread pinned to one CPU (`taskset -c 0`): with `--threads 1`
+//!   the reducing thread still uses the second core, so that is the one-core baseline.
 //! - **output**: `benches/scenarios/output_200k.toml` (200k VMs, 20 cheap replications): CPU
 //!   time to simulate, then CPU time and peak RSS of `hasim::report::write_all` into a
 //!   directory under `target/`, and the size of `vms.csv`.
@@ -283,12 +285,30 @@ fn child_main(spec: &str) {
 
 /// Runs one point in a child process and returns what it measured.
 fn in_child(spec: &str) -> Value {
+    in_child_on(spec, None).expect("child point")
+}
+
+/// Runs a point in a child process, pinned to one CPU with `taskset` when `cpu` is given;
+/// None if it is and `taskset` cannot be run.
+fn in_child_on(spec: &str, cpu: Option<u32>) -> Option<Value> {
     let exe = std::env::current_exe().expect("current_exe");
-    let out = Command::new(exe)
+    let mut cmd = match cpu {
+        Some(c) => {
+            let mut t = Command::new("taskset");
+            t.args(["-c", &c.to_string()]).arg(exe);
+            t
+        }
+        None => Command::new(exe),
+    };
+    let out = match cmd
         .args(["--point", spec])
         .stderr(Stdio::inherit())
         .output()
-        .expect("spawn child");
+    {
+        Ok(out) => out,
+        Err(_) if cpu.is_some() => return None,
+        Err(e) => panic!("spawn child: {e}"),
+    };
     assert!(
         out.status.success(),
         "--point {spec} failed: {}",
@@ -299,7 +319,7 @@ fn in_child(spec: &str) -> Value {
         .lines()
         .find_map(|l| l.strip_prefix("POINT "))
         .unwrap_or_else(|| panic!("--point {spec} printed no POINT line"));
-    serde_json::from_str(line).expect("POINT json")
+    Some(serde_json::from_str(line).expect("POINT json"))
 }
 
 // ----- the heap reference --------------------------------------------------------------------
@@ -461,11 +481,25 @@ fn section_threads(hosts: u64, results: &mut Vec<Value>) {
     }
     let speedup = wall_4[0] / wall_4[1];
     println!("threads -n 4: speed-up 2 threads over 1 = {speedup:.2}x");
+    // With --threads 1 the reducing thread still runs beside the worker, on the other core;
+    // pinned to one CPU the run shows what two cores buy over one.
+    let pinned = in_child_on(&format!("threads:hosts={hosts},reps=4,threads=1"), Some(0));
+    let pinned_wall = pinned.as_ref().and_then(|v| v["wall_s"].as_f64());
+    match pinned_wall {
+        Some(w) => println!(
+            "threads -n 4 --threads 1 pinned to one CPU (taskset -c 0): {w:.2} wall-s; \
+             speed-up of 2 threads on 2 CPUs over 1 CPU = {:.2}x",
+            w / wall_4[1]
+        ),
+        None => println!("threads -n 4 pinned to one CPU: taskset not available, skipped"),
+    }
     results.push(json!({
         "section": "threads_speedup",
         "hosts": hosts,
         "replications": 4,
         "speedup_2_over_1": speedup,
+        "one_cpu_wall_s": pinned_wall,
+        "speedup_2_cpus_over_1_cpu": pinned_wall.map(|w| w / wall_4[1]),
     }));
 }
 
