@@ -12,13 +12,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out=$work/o
 "$hasim" run scenarios/quickstart.toml -n 1 --out "$out" > /dev/null 2>&1
+# How long one whole run takes here: the kills land at random moments within it.
+start=$(date +%s%N)
+"$hasim" run scenarios/quickstart.toml -n 200 --out "$work/timed" > /dev/null 2>&1
+run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+rm -rf "$work/timed"
 old_sum=$(sha256sum < "$out/summary.json")
 old_names=$(ls -A "$out")
 n_old=0 n_new=0
 for i in $(seq "$kills"); do
     "$hasim" run scenarios/quickstart.toml -n 200 --out "$out" > /dev/null 2>&1 &
     pid=$!
-    sleep "0.$(printf '%03d' $((RANDOM % 450)))"
+    at_ms=$(( (RANDOM * 32768 + RANDOM) % (run_ms + 1) ))
+    sleep "$((at_ms / 1000)).$(printf '%03d' $((at_ms % 1000)))"
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
     if [ "$(ls -A "$out")" != "$old_names" ]; then
@@ -38,4 +44,4 @@ done
 "$hasim" run scenarios/quickstart.toml -n 1 --out "$out" > /dev/null 2>&1
 left=$(cd "$work" && find . -name '.*' ! -name . | head -5)
 if [ -n "$left" ]; then echo "left behind after the next run: $left"; exit 1; fi
-echo "$kills kills: $n_old left the old set, $n_new the new set, 0 mixed; nothing left behind"
+echo "$kills kills within a ${run_ms} ms run: $n_old left the old set, $n_new the new set, 0 mixed; nothing left behind"
