@@ -52,6 +52,58 @@ impl std::fmt::Display for AdapterError {
     }
 }
 
+/// Longest input line read: 1 GiB. An engineering limit: the inventory line of the largest
+/// fleet the scenario reader accepts (10 M VMs at ~60 bytes of JSON each, 1 M hosts) is about
+/// 700 MB; a longer line is refused before it is held whole, instead of growing without bound.
+pub const MAX_INPUT_LINE_BYTES: usize = 1 << 30;
+
+enum LineError {
+    TooLong,
+    NotUtf8,
+    Io(std::io::Error),
+}
+
+/// Reads one line (without its `\n`) into `buf`, refusing one longer than `limit` bytes without
+/// reading past the limit. Returns false at the end of the input.
+fn read_line_capped(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> Result<bool, LineError> {
+    buf.clear();
+    let mut any = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LineError::Io(e)),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(n) => (n, true),
+            None => (chunk.len(), false),
+        };
+        if buf.len() + take > limit {
+            return Err(LineError::TooLong);
+        }
+        buf.extend_from_slice(&chunk[..take]);
+        input.consume(take + usize::from(done));
+        if done {
+            break;
+        }
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    if std::str::from_utf8(buf).is_err() {
+        return Err(LineError::NotUtf8);
+    }
+    Ok(any)
+}
+
 /// Reads observations from `input` until it ends, writing commands to `output`.
 pub fn run(
     config: &PolicyConfig,
@@ -62,13 +114,30 @@ pub fn run(
     let mut inventory = InventorySnapshot::default();
     // Timers the policy set and the caller has not yet delivered, by token.
     let mut pending_timers: BTreeMap<u64, u32> = BTreeMap::new();
-    for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(AdapterError::Io)?;
+    let mut input = input;
+    let mut buf = Vec::new();
+    for i in 0.. {
+        if !read_line_capped(&mut input, &mut buf, MAX_INPUT_LINE_BYTES).map_err(|e| match e {
+            LineError::TooLong => AdapterError::BadLine(
+                i + 1,
+                format!(
+                    "longer than {MAX_INPUT_LINE_BYTES} bytes, the limit of one input line \
+                     (an inventory of 10 M VMs fits in it)"
+                ),
+            ),
+            LineError::NotUtf8 => {
+                AdapterError::BadLine(i + 1, "not valid UTF-8 (input is JSON lines)".into())
+            }
+            LineError::Io(e) => AdapterError::Io(e),
+        })? {
+            break;
+        }
+        let line = std::str::from_utf8(&buf).expect("checked by read_line_capped");
         if line.trim().is_empty() {
             continue;
         }
         let bad = |m: String| AdapterError::BadLine(i + 1, m);
-        match serde_json::from_str::<InputLine>(&line).map_err(|e| bad(e.to_string()))? {
+        match serde_json::from_str::<InputLine>(line).map_err(|e| bad(e.to_string()))? {
             InputLine::Inventory { inventory: inv } => {
                 check_inventory(&inv).map_err(bad)?;
                 inventory = inv;
@@ -237,4 +306,37 @@ pub fn output_lines(steps: &[crate::engine::RecordedStep]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], limit: usize) -> Result<Vec<String>, &'static str> {
+        let mut r = std::io::BufReader::with_capacity(4, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            match read_line_capped(&mut r, &mut buf, limit) {
+                Ok(true) => out.push(String::from_utf8(buf.clone()).unwrap()),
+                Ok(false) => return Ok(out),
+                Err(LineError::TooLong) => return Err("too long"),
+                Err(LineError::NotUtf8) => return Err("not utf-8"),
+                Err(LineError::Io(_)) => return Err("io"),
+            }
+        }
+    }
+
+    /// Lines split as `BufRead::lines` splits them (LF, CRLF, a last line without LF), across
+    /// buffer refills; a line over the limit is refused, one at the limit is not.
+    #[test]
+    fn capped_lines_split_like_lines_and_refuse_long_ones() {
+        let input = b"{\"a\":1}\r\nsecond line\n\nlast";
+        let want: Vec<String> = input.lines().map(|l| l.unwrap()).collect();
+        assert_eq!(lines(input, 100), Ok(want));
+        assert_eq!(lines(b"0123456789\n", 10), Ok(vec!["0123456789".into()]));
+        assert_eq!(lines(b"0123456789A\n", 10), Err("too long"));
+        assert_eq!(lines(b"ok\n\xff\xfe\n", 10), Err("not utf-8"));
+        assert_eq!(lines(b"", 10), Ok(vec![]));
+    }
 }
