@@ -9,10 +9,12 @@
 //! and the 1k–50k host benchmark (`benches/BASELINE.md`) a host disruption costs about 4 events
 //! (`quickstart`: 412 events per replication for 103 crashes) and a moved VM about 2.5–3.6
 //! (`masakari`, `openstack_runbook`, `openstack_runbook_local`, the benchmark's 2.5 per live
-//! migration). So the estimate is an order of magnitude, not a prediction: within a factor
-//! of 10 of the measured events on every bundled scenario but one. The exception is pre-copy
-//! that does not converge: `hot_database`'s migrations run about 2,000 events each (rounds until
-//! Nova's completion timeout), 350 times the estimate, and the rates do not show that.
+//! migration, measured before the engine computed pre-copy rounds in closed form; since then a
+//! live migration costs about 2.1 events). So the estimate is an order of magnitude, not a
+//! prediction: 0.2–1.1 times the measured events on every bundled scenario (a test checks the
+//! factor of 10). Pre-copy that does not converge (`hot_database`) used to cost about 2,000
+//! events per migration, one per round until Nova's completion timeout; it is now one event
+//! per phase like any other.
 
 use super::model::Model;
 use crate::core::dist::DurationDist;
