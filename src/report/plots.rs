@@ -115,10 +115,14 @@ fn log_bounds(values: &[f64]) -> (f64, f64) {
     (lo, hi)
 }
 
+/// Below this a tick value is rounding noise of an axis through 0 (plotters places ticks by
+/// repeated addition: a zero tick may come out as -1e-20), labelled `0`.
+const TICK_ZERO: f64 = 1e-15;
+
 /// Tick label: plain digits from 0.01 to a billion (`12000`, `0.25`), scientific outside.
 pub fn sci(v: f64) -> String {
     let a = v.abs();
-    if v == 0.0 {
+    if a < TICK_ZERO {
         "0".into()
     } else if (1e-2..1e9).contains(&a) {
         let rounded = (v * 1e4).round() / 1e4;
@@ -350,10 +354,19 @@ impl Chart for StepPanels {
                 .y_label_area_size(90)
                 .build_cartesian_2d(0.0..self.x_max, 0.0..ymax)?;
             let mut mesh = chart.configure_mesh();
+            // Counts: no more labels than whole numbers on the axis, and none on a fraction
+            // (a 0-3 axis once read 0, 1, 2, 2, 2, 3).
             mesh.y_desc(label)
                 .axis_desc_style((FONT, AXIS_PX))
                 .label_style((FONT, TICK_PX))
-                .y_label_formatter(&|v| format!("{v:.0}"));
+                .y_labels((ymax.floor() as usize + 1).clamp(2, 10))
+                .y_label_formatter(&|v| {
+                    if (v - v.round()).abs() < 1e-9 {
+                        format!("{:.0}", v.round())
+                    } else {
+                        String::new()
+                    }
+                });
             if last {
                 mesh.x_desc(&self.x_desc).x_label_formatter(&|v| sci(*v));
             } else {
@@ -622,6 +635,9 @@ mod tests {
         assert_eq!(sci(0.25), "0.25");
         assert_eq!(sci(1e-4), "1e-4");
         assert_eq!(sci(0.0), "0");
+        // A zero tick that plotters computed as rounding noise (issue #13).
+        assert_eq!(sci(-1e-20), "0");
+        assert_eq!(sci(-1e-7), "-1e-7");
     }
 
     #[test]
