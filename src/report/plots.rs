@@ -577,8 +577,9 @@ impl Chart for Histogram {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let hi = self.values.iter().copied().fold(0.0, f64::max).max(1e-9);
-        let hi = self.markers.iter().map(|m| m.0).fold(hi, f64::max) * 1.2;
+        // The axis spans the data; a reference marker beyond it is named, not drawn (a 300 ms
+        // marker once stretched an axis whose data all sat under 50 ms).
+        let hi = self.values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.2;
         let width = hi / self.bins.max(1) as f64;
         let mut counts = vec![0u64; self.bins.max(1)];
         for v in &self.values {
@@ -609,7 +610,17 @@ impl Chart for Histogram {
                 COLOURS[0].filled(),
             )
         }))?;
+        let mut beyond = 0;
         for (x, label) in &self.markers {
+            if *x > hi {
+                beyond += 1;
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{} at {} → (beyond the axis)", label.trim(), sci(*x)),
+                    (hi * 0.55, top * (0.95 - 0.07 * beyond as f64)),
+                    (FONT, TICK_PX).into_font(),
+                )))?;
+                continue;
+            }
             chart.draw_series(LineSeries::new(
                 vec![(*x, 0.0), (*x, top)],
                 COLOURS[1].stroke_width(3),
