@@ -29,7 +29,7 @@ pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {
     LogCdf {
         stem: "availability_cdf".into(),
         title: format!("{}: VM availability across VMs", model.name),
-        x_desc: "unavailability 1 − A (log scale)".into(),
+        x_desc: "VM availability (log scale of the unavailability 1 − A)".into(),
         y_desc: "fraction of VMs (all replications)".into(),
         series,
         markers: vec![
@@ -38,6 +38,7 @@ pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {
             (1e-4, "99.99 %".into()),
         ],
         note,
+        x_as_availability: true,
     }
 }
 
@@ -131,6 +132,7 @@ pub fn recovery_cdf(model: &Model, result: &RunResult) -> Option<LogCdf> {
         note: pooled
             .sampled()
             .then(|| format!("uniform sample of {} shown", pooled.kept().len())),
+        x_as_availability: false,
     })
 }
 

@@ -148,6 +148,20 @@ pub struct LogCdf {
     pub markers: Vec<(f64, String)>,
     /// A note under the title (e.g. how many values were zero and cannot sit on a log axis).
     pub note: Option<String>,
+    /// The x values are unavailabilities 1 − A: ticks read as availability (`99.99 %`), the
+    /// way planners count nines, rather than `1e-4`.
+    pub x_as_availability: bool,
+}
+
+/// An unavailability `u` as the availability it leaves, with the decimals its nines need:
+/// 1e-4 → `99.99 %`, 0.1 → `90 %`, 1 → `0 %`.
+pub fn availability_pct(u: f64) -> String {
+    let decimals = if u > 0.0 {
+        ((-u.log10()).ceil() as i64 - 2).clamp(0, 12) as usize
+    } else {
+        0
+    };
+    format!("{:.*} %", decimals, (1.0 - u) * 100.0)
 }
 
 impl Chart for LogCdf {
@@ -175,7 +189,13 @@ impl Chart for LogCdf {
             .y_desc(&self.y_desc)
             .axis_desc_style((FONT, AXIS_PX))
             .label_style((FONT, TICK_PX))
-            .x_label_formatter(&|v| sci(*v))
+            .x_label_formatter(&|v| {
+                if self.x_as_availability {
+                    availability_pct(*v)
+                } else {
+                    sci(*v)
+                }
+            })
             .y_label_formatter(&|v| format!("{v:.1}"))
             .draw()?;
         // Labels step up the chart so neighbouring markers on a long log axis never overlap.
@@ -212,7 +232,9 @@ impl Chart for LogCdf {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            // A CDF climbs from the lower left to the upper right (and often starts high, after
+            // the values a log axis cannot show): the lower right stays clear.
+            .position(SeriesLabelPosition::LowerRight)
             .label_font((FONT, TICK_PX))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
@@ -649,6 +671,10 @@ mod tests {
         // A zero tick that plotters computed as rounding noise (issue #13).
         assert_eq!(sci(-1e-20), "0");
         assert_eq!(sci(-1e-7), "-1e-7");
+        assert_eq!(availability_pct(1e-4), "99.99 %");
+        assert_eq!(availability_pct(1e-6), "99.9999 %");
+        assert_eq!(availability_pct(0.1), "90 %");
+        assert_eq!(availability_pct(1.0), "0 %");
     }
 
     #[test]
