@@ -265,7 +265,14 @@ impl Chart for StackedBars {
             .iter()
             .map(|g| g.iter().sum::<f64>())
             .fold(0.0, f64::max);
-        let top = if top > 0.0 { top * 1.15 } else { 1.0 };
+        // Headroom above the tallest bar for the legend (about 28 px a category in a ~560 px
+        // tall plot), so that it never covers a bar (it covered gce_fleet's spot bar).
+        let legend = (28.0 * self.categories.len() as f64 + 40.0) / 560.0;
+        let top = if top > 0.0 {
+            top / (1.0 - legend.min(0.6))
+        } else {
+            1.0
+        };
         let n = self.groups.len().max(1);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FONT, TITLE_PX))
