@@ -73,20 +73,6 @@ struct Current {
     state: VmState,
 }
 
-impl Current {
-    fn new(state: VmState, since: SimTime) -> Self {
-        Current { since, state }
-    }
-
-    fn state(self) -> VmState {
-        self.state
-    }
-
-    fn since(self) -> SimTime {
-        self.since
-    }
-}
-
 /// A VM's time so far in each state but `Running` (which is the rest of the horizon, worked
 /// out at the end), and when its current outage began (meaningful while unavailable).
 #[derive(Clone, Copy, Debug)]
@@ -121,7 +107,13 @@ impl VmLedger {
 
     pub fn new(n_vms: usize) -> Self {
         VmLedger {
-            current: vec![Current::new(VmState::Running, SimTime::ZERO); n_vms],
+            current: vec![
+                Current {
+                    since: SimTime::ZERO,
+                    state: VmState::Running
+                };
+                n_vms
+            ],
             past: vec![
                 Past {
                     time_us: [0; VM_STATES - 1],
@@ -136,18 +128,21 @@ impl VmLedger {
     }
 
     pub fn state(&self, vm: VmId) -> VmState {
-        self.current[vm.index()].state()
+        self.current[vm.index()].state
     }
 
     pub fn set(&mut self, vm: VmId, now: SimTime, s: VmState) {
         let cur = self.current[vm.index()];
-        let old = cur.state();
+        let old = cur.state;
         if old == s {
             return;
         }
-        self.current[vm.index()] = Current::new(s, now);
+        self.current[vm.index()] = Current {
+            since: now,
+            state: s,
+        };
         if old != VmState::Running {
-            self.past[vm.index()].time_us[old as usize - 1] += now.since(cur.since()).as_us();
+            self.past[vm.index()].time_us[old as usize - 1] += now.since(cur.since).as_us();
         }
         match (old.is_available(), s.is_available()) {
             (true, false) => {
@@ -187,11 +182,11 @@ impl VmLedger {
     /// Closes every open interval at `end`.
     pub fn finish(&mut self, end: SimTime) {
         for (c, p) in self.current.iter_mut().zip(&mut self.past) {
-            let state = c.state();
+            let state = c.state;
             if state != VmState::Running {
-                p.time_us[state as usize - 1] += end.since(c.since()).as_us();
+                p.time_us[state as usize - 1] += end.since(c.since).as_us();
             }
-            *c = Current::new(state, end);
+            *c = Current { since: end, state };
         }
         self.end = Some(end);
     }

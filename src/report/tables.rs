@@ -149,7 +149,7 @@ pub struct VmsTable<'m, W: Write> {
 
 impl<'m, W: Write> VmsTable<'m, W> {
     /// Writes the header.
-    pub fn new(inner: W, model: &'m Model) -> csv::Result<Self> {
+    pub fn new(inner: W, model: &'m Model) -> std::io::Result<Self> {
         let mut w = Rows::new(inner);
         for name in [
             "replication",
@@ -175,7 +175,7 @@ impl<'m, W: Write> VmsTable<'m, W> {
     }
 
     /// Writes one row per VM of `out`.
-    pub fn write(&mut self, out: &ReplicationOutput) -> csv::Result<()> {
+    pub fn write(&mut self, out: &ReplicationOutput) -> std::io::Result<()> {
         let (m, w, num) = (self.model, &mut self.w, &mut self.num);
         let figs = vm_figures(out);
         let mut replication = itoa::Buffer::new();
@@ -212,7 +212,7 @@ pub struct HostsTable<'m, W: Write> {
 
 impl<'m, W: Write> HostsTable<'m, W> {
     /// Writes the header.
-    pub fn new(inner: W, model: &'m Model) -> csv::Result<Self> {
+    pub fn new(inner: W, model: &'m Model) -> std::io::Result<Self> {
         let mut w = Rows::new(inner);
         for name in [
             "replication",
@@ -239,7 +239,7 @@ impl<'m, W: Write> HostsTable<'m, W> {
     }
 
     /// Writes one row per host of `out`.
-    pub fn write(&mut self, out: &ReplicationOutput) -> csv::Result<()> {
+    pub fn write(&mut self, out: &ReplicationOutput) -> std::io::Result<()> {
         let (topo, w, num) = (&self.model.topology, &mut self.w, &mut self.num);
         let mut replication = itoa::Buffer::new();
         let replication = replication.format(out.replication).as_bytes();
@@ -272,16 +272,6 @@ impl<'m, W: Write> HostsTable<'m, W> {
     }
 }
 
-fn to_io(e: csv::Error) -> std::io::Error {
-    if !e.is_io_error() {
-        return std::io::Error::other(e.to_string());
-    }
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        _ => unreachable!("an I/O error"),
-    }
-}
-
 /// `vms.csv` and `hosts.csv` of a run in `dir`, written while replications complete under
 /// temporary names and renamed into place by `commit` once the run has succeeded. Dropped
 /// without `commit`, both temporary files are removed.
@@ -296,15 +286,15 @@ impl<'m> RunTables<'m> {
         let vms = AtomicFile::create(&dir.join("vms.csv"))?;
         let hosts = AtomicFile::create(&dir.join("hosts.csv"))?;
         Ok(RunTables {
-            vms: VmsTable::new(vms, model).map_err(to_io)?,
-            hosts: HostsTable::new(hosts, model).map_err(to_io)?,
+            vms: VmsTable::new(vms, model)?,
+            hosts: HostsTable::new(hosts, model)?,
         })
     }
 
     /// Appends the rows of the next replication (in replication order).
     pub fn write(&mut self, out: &ReplicationOutput) -> std::io::Result<()> {
-        self.vms.write(out).map_err(to_io)?;
-        self.hosts.write(out).map_err(to_io)
+        self.vms.write(out)?;
+        self.hosts.write(out)
     }
 
     /// Renames both tables into place (vms.csv, then hosts.csv); returns their paths.
