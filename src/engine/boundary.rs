@@ -121,7 +121,7 @@ impl Simulation<'_> {
                 }
             }
             Command::StartServer { vm } if (vm as usize) < self.truth.vm_count() => {
-                self.start_guest(VmId(vm))
+                self.start_server(VmId(vm))
             }
             Command::SetTimer { token, after_us } => {
                 self.schedule(SimDuration(after_us), super::Event::PolicyTimer { token })
@@ -176,6 +176,8 @@ impl api::Inventory for InventoryView<'_, '_> {
             host: s.truth.vm(v).host().0,
             status: if s.moves.busy(v) {
                 api::VmStatus::Rebuilding
+            } else if s.truth.vm(v).powered_off() {
+                api::VmStatus::Stopped
             } else {
                 api::VmStatus::Active
             },

@@ -329,7 +329,14 @@ impl<'m> Simulation<'m> {
         }
         for v in 0..self.truth.vm_count() {
             let v = VmId(v as u32);
-            self.guests.arm(v, self.truth.vm(v).host(), &mut self.sched);
+            let w = self.model.vms[v.index()].workload;
+            if self.model.workloads[w.index()].initially_stopped {
+                // Stopped by its user from the start (`initial_state = "stopped"`).
+                self.truth.set_wanted(v, false);
+                self.refresh_vm(v);
+            } else {
+                self.guests.arm(v, self.truth.vm(v).host(), &mut self.sched);
+            }
         }
         for c in 0..self.model.maintenance.len() {
             let start = self.model.maintenance[c].start;

@@ -142,7 +142,13 @@ impl Simulation<'_> {
                     self.accounts.ha.split_brain_events += 1;
                 }
             }
-            self.guest_started(v);
+            if self.truth.vm(v).powered_off() {
+                // Before microversion 2.95 an evacuated server keeps its power state
+                // (production-ha.md §1.1 step 4): a stopped one stays stopped.
+                self.refresh_vm(v);
+            } else {
+                self.guest_started(v);
+            }
             let (ok, host, reason) = (true, Some(target.0), None);
             self.observe(if cold {
                 Observation::MigrateResult {
@@ -219,11 +225,22 @@ impl Simulation<'_> {
         }
     }
 
-    /// Boots a crashed guest on its host (`os-start` or a hypervisor restart).
+    /// `os-start`: the server should run from now on, and boots if it is off.
+    pub(super) fn start_server(&mut self, v: VmId) {
+        if !self.truth.vm(v).wanted() {
+            self.truth.set_wanted(v, true);
+            // Off in Nova's records until its boot completes.
+            self.truth.shut_off(v);
+        }
+        self.start_guest(v);
+    }
+
+    /// Boots a crashed or shut-off guest on its host (`os-start` or a hypervisor restart).
     pub(super) fn start_guest(&mut self, v: VmId) {
         let h = self.truth.vm(v).host();
         let t = self.truth.host(h);
-        if self.truth.vm(v).crashed() && !self.moves.busy(v) && t.up() {
+        let vm = self.truth.vm(v);
+        if (vm.crashed() || vm.powered_off()) && !self.moves.busy(v) && t.up() {
             let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
             let host_gen = t.gen();
             self.schedule(boot, hosts::Event::GuestRestarted { vm: v, host_gen });

@@ -346,6 +346,7 @@ mod tests {
             storage,
             boot_time: SimDuration::ZERO,
             ha: true,
+            initially_stopped: false,
             tags: vec![],
             maintenance: Default::default(),
         }

@@ -781,6 +781,10 @@ fn read_workloads(
             });
         let boot = t.duration("boot_time", true, d);
         let ha = t.opt_bool("ha", d).unwrap_or(true);
+        let initially_stopped = t
+            .opt_choice("initial_state", &["running", "stopped"], d)
+            .map(|s| s == "stopped")
+            .unwrap_or(false);
         let maintenance = read_workload_maintenance(&mut t, d);
         let tags = t.opt_str_list("tags", d).unwrap_or_default();
         let group = match t.opt_table("server_group", d) {
@@ -870,6 +874,7 @@ fn read_workloads(
             storage,
             boot_time: boot,
             ha,
+            initially_stopped,
             tags: tags.into_iter().map(str::to_string).collect(),
             maintenance,
         });
@@ -900,6 +905,9 @@ fn read_nova(
     if let Some(v) = t.opt_int("max_concurrent_live_migrations", 1, 1000, d) {
         infra.max_concurrent_live_migrations = v as u32;
     }
+    let mut resume = infra.resume_guests_state_on_host_boot;
+    let resume_ok = set_bool(&mut t, "resume_guests_state_on_host_boot", &mut resume, d);
+    infra.resume_guests_state_on_host_boot = resume;
     let def = AllocationConfig::default();
     let mut num = |t: &mut TableReader<'_>, key: &'static str, default: f64| {
         if t.has(key) {
@@ -914,7 +922,7 @@ fn read_nova(
     let reserved = t.opt_int("reserved_host_memory_mb", 0, 1 << 40, d);
     let had_reserved = t.has("reserved_host_memory_mb");
     t.finish(d);
-    if had_reserved && reserved.is_none() {
+    if (had_reserved && reserved.is_none()) || !resume_ok {
         return None;
     }
     Some(AllocationConfig {

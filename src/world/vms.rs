@@ -52,6 +52,11 @@ pub struct Workload {
     /// Guest boot to "running" after the hypervisor starts it.
     pub boot_time: SimDuration,
     pub ha: bool,
+    /// `initial_state = "stopped"`: its VMs begin stopped by their user (Nova SHUTOFF); they
+    /// hold their allocation (Nova frees resources only on delete or shelve-offload:
+    /// `vm_states.ALLOW_RESOURCE_REMOVAL`), are not evacuated or migrated, and count neither
+    /// up nor down.
+    pub initially_stopped: bool,
     pub tags: Vec<String>,
     pub maintenance: WorkloadMaintenance,
 }
