@@ -216,7 +216,8 @@ fn check_observation(
         | Observation::NodeOnline { host }
         | Observation::Fenced { host, .. }
         | Observation::PowerStatus { host, .. }
-        | Observation::NodeFailed { host } => host_ok(*host),
+        | Observation::NodeFailed { host }
+        | Observation::MaintenanceCleared { host } => host_ok(*host),
         Observation::EvacuateResult { vm, host, .. }
         | Observation::MigrateResult { vm, host, .. } => {
             vm_ok(*vm)?;

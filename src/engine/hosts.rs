@@ -208,6 +208,7 @@ impl Simulation<'_> {
             self.became_unreachable(h);
         }
         self.refresh_host(h);
+        self.operator_host_died(h);
     }
 
     /// Whether the guests of a host that has just booted start with it. Nova's
@@ -273,6 +274,7 @@ impl Simulation<'_> {
             self.became_reachable(h);
         }
         self.refresh_host(h);
+        self.operator_host_booted(h);
         self.host_back_from_maintenance(h);
     }
 

@@ -12,6 +12,7 @@
 //! - `ha`: what Pacemaker, the PCA monitor and IPMI checks notice; fencing.
 //! - `moves`: Nova evacuation, cold migration, rebuild, guest starts and crashes.
 //! - `maintenance`: campaigns, drains and live migrations.
+//! - `operator`: the human operator's runbook (`[operator]`).
 //! - `accounting`: the accounting state of each VM, for the ledgers.
 //! - `boundary`: observations to the policy, its commands back, the inventory it reads.
 //! - `invariants`: what must hold after every run.
@@ -28,6 +29,7 @@ mod hosts;
 mod invariants;
 mod maintenance;
 mod moves;
+mod operator;
 
 use crate::core::queue::{EventQueue, Handle};
 use crate::core::rng::{stream, StreamKind};
@@ -43,6 +45,7 @@ use crate::faults::trace_replay::{self, TraceReplay};
 use crate::infra::live_migration::{self, LiveMigrations};
 use crate::infra::membership::Membership;
 use crate::infra::nova_moves::{self, NovaMoves};
+use crate::infra::operator::{self as human, Operator};
 use crate::infra::pacemaker::{self, Pacemaker};
 use crate::infra::placement::Placement;
 use crate::infra::scheduler::{host_capacities, Claim};
@@ -96,6 +99,7 @@ events!(
     Moves(nova_moves::Event),
     Migration(live_migration::Event),
     Campaign(campaign::Event),
+    Operator(human::Event),
 );
 
 /// The clock and the queue, lent to components so they schedule their own events.
@@ -160,6 +164,8 @@ pub struct Simulation<'m> {
     placement: Placement,
     moves: NovaMoves,
     migrations: LiveMigrations,
+    /// The human operator's runbook (`[operator]`), beside the policy.
+    operator: Operator,
     /// Hosts up, reachable, enabled and out of maintenance: the campaigns' capacity floor.
     /// Kept by `track_available` at every change of those properties.
     available: u32,
@@ -253,6 +259,7 @@ impl<'m> Simulation<'m> {
             placement,
             moves: NovaMoves::new(n_vms),
             migrations: LiveMigrations::new(seed, replication, n_hosts, n_vms),
+            operator: Operator::new(model.infra.operator.as_ref(), n_hosts),
             available: n_hosts as u32 - model.reserved_hosts.len() as u32,
             accounts: Accounts {
                 ledger: VmLedger::new(n_vms),
@@ -307,6 +314,7 @@ impl<'m> Simulation<'m> {
             Event::Moves(nova_moves::Event::RebuildDone { vm, seq }) => self.rebuild_done(vm, seq),
             Event::Migration(e) => self.migration_event(e),
             Event::Campaign(e) => self.campaign_event(e),
+            Event::Operator(e) => self.operator_event(e),
             Event::PolicyTimer { token } => {
                 self.observe(crate::policy::api::Observation::Timer { token })
             }

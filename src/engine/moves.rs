@@ -221,6 +221,7 @@ impl Simulation<'_> {
         if restart {
             self.start_guest(v);
         } else {
+            self.operator_guest_crashed(v);
             self.observe(Observation::InstanceFailed { vm: v.0 });
         }
     }

@@ -153,6 +153,8 @@ pub struct InfraConfig {
     pub ipmi: IpmiConfig,
     pub power_check: PowerCheckConfig,
     pub pca: PcaInfraConfig,
+    /// `[operator]`: the manual runbook, if the scenario has an operator (what-if inputs).
+    pub operator: Option<super::operator::OperatorConfig>,
 }
 
 impl Default for InfraConfig {
@@ -167,6 +169,7 @@ impl Default for InfraConfig {
             ipmi: Default::default(),
             power_check: Default::default(),
             pca: Default::default(),
+            operator: None,
         }
     }
 }

@@ -105,6 +105,9 @@ pub enum Observation {
     InstanceFailed { vm: u32 },
     /// A timer the policy asked for fired.
     Timer { token: u64 },
+    /// An operator cleared the host's `on_maintenance` flag in Masakari's segment
+    /// (`openstack segment host update --on_maintenance False`).
+    MaintenanceCleared { host: u32 },
 }
 
 /// Where an evacuated server may go.

@@ -180,6 +180,13 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         .opt_table("ipmi", d)
         .map(|t| read_ipmi(t, &mut infra, d))
         .unwrap_or(true);
+    let operator_ok = match top.opt_table("operator", d) {
+        Some(t) => {
+            infra.operator = super::operator::read_operator(t, d);
+            infra.operator.is_some()
+        }
+        None => true,
+    };
     let policy_tables = PolicyTables {
         masakari: top.opt_table("masakari", d),
         monitors: top.opt_table("masakari_monitors", d),
@@ -227,10 +234,11 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         }
     }
     let maintenance = read_maintenance(maintenance_tables, &topology, d);
-    let (Some(policy), true, true, true, true, Some(maintenance)) = (
+    let (Some(policy), true, true, true, true, true, Some(maintenance)) = (
         policy,
         pacemaker_ok,
         ipmi_ok,
+        operator_ok,
         libvirt_ok,
         qemu_ok,
         maintenance,

@@ -7,6 +7,7 @@ pub mod build;
 pub mod cost;
 pub mod limits;
 pub mod model;
+pub mod operator;
 pub mod read;
 pub mod tree;
 

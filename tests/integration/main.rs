@@ -10,6 +10,7 @@ mod fuzz;
 mod ha;
 mod hardening;
 mod maintenance;
+mod operator;
 mod power_state;
 mod scenario_forms;
 mod snapshots;
