@@ -273,6 +273,7 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
             PolicyConfig::InstanceHa(serde_json::from_str(&text).map_err(err)?)
         }
         PolicyConfig::Pca(_) => PolicyConfig::Pca(serde_json::from_str(&text).map_err(err)?),
+        PolicyConfig::Gce(_) => PolicyConfig::Gce(serde_json::from_str(&text).map_err(err)?),
     })
 }
 

@@ -182,6 +182,7 @@ impl api::Inventory for InventoryView<'_, '_> {
                 api::VmStatus::Active
             },
             ha_enabled: w.ha,
+            automatic_restart: w.maintenance.automatic_restart,
             evacuable: w.tags.iter().any(|t| t == "evacuable"),
             fault_domain: s
                 .model

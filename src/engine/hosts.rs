@@ -216,11 +216,19 @@ impl Simulation<'_> {
     /// after an unplanned reboot; Oracle PCA restarts "instances that should be running" at its
     /// next poll whatever Nova's option says (production-ha.md §6.1); a maintenance campaign's
     /// own reboot starts what it left on the host (its runbook restarts them; GCE restarts
-    /// terminated VMs after the maintenance event).
+    /// terminated VMs with automatic restart after the maintenance event; under `gce` the others
+    /// stay TERMINATED, see `notice_end`). Under `gce` a failed host's guests never resume.
     fn guests_resume(&self, h: HostId) -> bool {
-        self.model.infra.resume_guests_state_on_host_boot
-            || matches!(self.model.policy, crate::policy::PolicyConfig::Pca(_))
-            || self.campaigns.working(h)
+        use crate::policy::PolicyConfig;
+        if self.campaigns.working(h) {
+            return true;
+        }
+        match self.model.policy {
+            PolicyConfig::Pca(_) => true,
+            // GCE terminates the VMs of a failed host: restarted elsewhere, or TERMINATED.
+            PolicyConfig::Gce(_) => false,
+            _ => self.model.infra.resume_guests_state_on_host_boot,
+        }
     }
 
     fn host_booted(&mut self, h: HostId) {

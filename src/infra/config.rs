@@ -153,6 +153,10 @@ pub struct InfraConfig {
     pub ipmi: IpmiConfig,
     pub power_check: PowerCheckConfig,
     pub pca: PcaInfraConfig,
+    /// `[gce] host_error_detection`: from a host's failure to GCE's control plane declaring a
+    /// host error. GCE publishes no figure (production-ha.md §4), so it is a what-if input that
+    /// the `gce` policy requires; zero until set.
+    pub gce_host_error_detection: SimDuration,
     /// `[operator]`: the manual runbook, if the scenario has an operator (what-if inputs).
     pub operator: Option<super::operator::OperatorConfig>,
 }
@@ -169,6 +173,7 @@ impl Default for InfraConfig {
             ipmi: Default::default(),
             power_check: Default::default(),
             pca: Default::default(),
+            gce_host_error_detection: SimDuration::ZERO,
             operator: None,
         }
     }

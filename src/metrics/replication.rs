@@ -15,6 +15,8 @@ pub struct HaCounters {
     pub evacuation_failures: u64,
     pub fencing_failures: u64,
     pub false_failovers: u64,
+    /// VMs terminated by a host error under the `gce` policy (GCE's `hostError` event).
+    pub host_errors: u64,
 }
 
 /// What maintenance did in one replication.

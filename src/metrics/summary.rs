@@ -107,6 +107,7 @@ pub fn registry() -> Vec<MetricDef> {
         t("evacuation_failures", COUNT),
         t("fencing_failures", COUNT),
         t("false_failovers", COUNT),
+        t("host_errors", COUNT),
     ];
     v.extend(down_causes().map(|s| {
         t(
@@ -274,6 +275,7 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         ("evacuation_failures", ha.evacuation_failures),
         ("fencing_failures", ha.fencing_failures),
         ("false_failovers", ha.false_failovers),
+        ("host_errors", ha.host_errors),
     ] {
         m.insert(name.into(), v as f64);
     }

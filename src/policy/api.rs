@@ -47,6 +47,13 @@ pub struct VmView {
     /// Flavor or image tagged `evacuable=true` (Red Hat Instance HA).
     pub evacuable: bool,
     pub fault_domain: u32,
+    /// GCE `scheduling.automaticRestart` (default true; false for Spot and Preemptible VMs).
+    #[serde(default = "yes")]
+    pub automatic_restart: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Read-only inventory (Nova API, Pacemaker CIB). Lookups are cheap; a policy asks for what it
@@ -91,7 +98,8 @@ pub enum Observation {
         host: Option<u32>,
         reason: Option<String>,
     },
-    /// The Oracle PCA appliance declared a compute node failed (its FAIL threshold passed).
+    /// The platform declared a compute node failed: the Oracle PCA appliance's FAIL threshold
+    /// passed, or GCE's control plane saw a host error.
     NodeFailed { host: u32 },
     /// A cold migration finished: the server is active on `host`, or failed with `reason`.
     MigrateResult {

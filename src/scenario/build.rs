@@ -192,6 +192,7 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         monitors: top.opt_table("masakari_monitors", d),
         instance_ha: top.opt_table("instance_ha", d),
         pca: top.opt_table("pca", d),
+        gce: top.opt_table("gce", d),
     };
     let failures = match (top.opt_table("failures", d), &topology) {
         (Some(t), Some(topo)) => read_failures(t, topo, &ctx, d),
@@ -206,11 +207,16 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         Some(t) => read_expect(t, d),
         None => Some(Vec::new()),
     };
+    let mut policy_origin = top.origin.clone();
     let policy_name = match top.opt_table("policy", d) {
-        Some(t) => read_policy(t, d),
+        Some(t) => {
+            policy_origin = t.origin_of("name");
+            read_policy(t, d)
+        }
         None => Some("none"),
     };
-    let policy_and_reserved = read_policy_tables(policy_tables, policy_name, &mut infra, d);
+    let policy_and_reserved =
+        read_policy_tables(policy_tables, policy_name, &policy_origin, &mut infra, d);
     top.finish(d);
 
     let (name, simulation, topology, (workloads, groups, vms, wl_origins), failures, allocation) = (
@@ -1226,6 +1232,7 @@ struct PolicyTables<'a> {
     monitors: Option<TableReader<'a>>,
     instance_ha: Option<TableReader<'a>>,
     pca: Option<TableReader<'a>>,
+    gce: Option<TableReader<'a>>,
 }
 
 type ReservedNames = Vec<(String, super::tree::Origin)>;
@@ -1233,6 +1240,7 @@ type ReservedNames = Vec<(String, super::tree::Origin)>;
 fn read_policy_tables(
     tables: PolicyTables<'_>,
     name: Option<&'static str>,
+    name_origin: &Origin,
     infra: &mut InfraConfig,
     d: &mut Diagnostics,
 ) -> (Option<PolicyConfig>, ReservedNames) {
@@ -1353,7 +1361,29 @@ fn read_policy_tables(
         );
         t.finish(d);
     }
+    let mut gce_detection = false;
+    if let Some(mut t) = tables.gce {
+        gce_detection = t.has("host_error_detection");
+        ok &= set_duration(
+            &mut t,
+            "host_error_detection",
+            &mut infra.gce_host_error_detection,
+            d,
+        );
+        t.finish(d);
+    }
+    if name == Some("gce") && !gce_detection {
+        // GCE publishes no detection time: the scenario must say what it assumes.
+        d.push(
+            name_origin,
+            "policy.name",
+            "policy \"gce\" needs [gce] host_error_detection (a what-if input: GCE publishes no \
+             detection time for host errors)",
+        );
+        ok = false;
+    }
     let policy = name.map(|name| match name {
+        "gce" => PolicyConfig::Gce(Default::default()),
         "masakari" => PolicyConfig::Masakari(m),
         "instance-ha" => PolicyConfig::InstanceHa(ih),
         "pca" => PolicyConfig::Pca(pca),

@@ -7,6 +7,7 @@ mod closed_form;
 mod determinism;
 mod experiments;
 mod fuzz;
+mod gce;
 mod ha;
 mod hardening;
 mod maintenance;
