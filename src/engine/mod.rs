@@ -221,7 +221,12 @@ impl<'m> Simulation<'m> {
             usage,
             members,
             &fault_domain,
-            model.topology.fault_domains.len(),
+            &model
+                .topology
+                .fault_domains
+                .iter()
+                .map(|f| f.zone.0)
+                .collect::<Vec<u32>>(),
             &model.reserved_hosts,
         );
         Simulation {

@@ -26,6 +26,10 @@ impl Simulation<'_> {
                 .group
                 .map(|g| (g, model.groups[g.index()].policy)),
             source,
+            // Every move stays in the VM's zone unless its workload opts out (one zone: moot).
+            zone: (model.topology.zones.len() > 1
+                && model.workloads[model.vms[v.index()].workload.index()].pin_zone)
+                .then(|| model.topology.host(source).zone.0),
         };
         let (service, now, nova) = (&self.service, self.sched.now, &model.infra.nova);
         self.placement.pick(
@@ -38,6 +42,10 @@ impl Simulation<'_> {
 
     /// Moves a VM's record (and its server-group membership) to `to`.
     pub(super) fn move_resident(&mut self, v: VmId, from: HostId, to: HostId) {
+        let topo = &self.model.topology;
+        if topo.host(from).zone != topo.host(to).zone {
+            self.accounts.ha.cross_zone_moves += 1;
+        }
         if let Some(g) = self.model.vms[v.index()].group {
             self.placement.move_member(g, from, to);
         }

@@ -347,6 +347,7 @@ mod tests {
             boot_time: SimDuration::ZERO,
             ha: true,
             initially_stopped: false,
+            pin_zone: true,
             tags: vec![],
             maintenance: Default::default(),
         }

@@ -17,6 +17,8 @@ pub struct HaCounters {
     pub false_failovers: u64,
     /// VMs terminated by a host error under the `gce` policy (GCE's `hostError` event).
     pub host_errors: u64,
+    /// Moves (evacuation, cold or live migration) whose target is in another zone.
+    pub cross_zone_moves: u64,
 }
 
 /// What maintenance did in one replication.

@@ -108,6 +108,7 @@ pub fn registry() -> Vec<MetricDef> {
         t("fencing_failures", COUNT),
         t("false_failovers", COUNT),
         t("host_errors", COUNT),
+        t("cross_zone_moves", COUNT),
     ];
     v.extend(down_causes().map(|s| {
         t(
@@ -276,6 +277,7 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         ("fencing_failures", ha.fencing_failures),
         ("false_failovers", ha.false_failovers),
         ("host_errors", ha.host_errors),
+        ("cross_zone_moves", ha.cross_zone_moves),
     ] {
         m.insert(name.into(), v as f64);
     }

@@ -799,6 +799,7 @@ fn read_workloads(
             .opt_choice("initial_state", &["running", "stopped"], d)
             .map(|s| s == "stopped")
             .unwrap_or(false);
+        let pin_zone = t.opt_bool("pin_zone", d).unwrap_or(true);
         let maintenance = read_workload_maintenance(&mut t, d);
         let tags = t.opt_str_list("tags", d).unwrap_or_default();
         let group = match t.opt_table("server_group", d) {
@@ -889,6 +890,7 @@ fn read_workloads(
             boot_time: boot,
             ha,
             initially_stopped,
+            pin_zone,
             tags: tags.into_iter().map(str::to_string).collect(),
             maintenance,
         });

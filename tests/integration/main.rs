@@ -17,3 +17,4 @@ mod scenario_forms;
 mod snapshots;
 mod support;
 mod timeline;
+mod zones;
