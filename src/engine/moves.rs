@@ -96,7 +96,7 @@ impl Simulation<'_> {
         self.moves.set_no_capacity(v, false);
         self.accounts.ha.evacuations += 1;
         self.moves
-            .begin(v, gen, false, w.boot_time, &mut self.sched);
+            .begin(v, source, gen, false, w.boot_time, &mut self.sched);
         self.refresh_vm(v);
         Ok(())
     }
@@ -132,7 +132,8 @@ impl Simulation<'_> {
         self.truth.guest_stop(v);
         self.campaigns.vms[v.index()].down = maintenance;
         let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
-        self.moves.begin(v, gen, true, boot, &mut self.sched);
+        self.moves
+            .begin(v, source, gen, true, boot, &mut self.sched);
         self.refresh_vm(v);
     }
 
@@ -157,6 +158,9 @@ impl Simulation<'_> {
             } else {
                 self.guest_started(v);
             }
+            // The rebuild ends with vm_state ACTIVE (or stopped, as it was), whatever
+            // os-resetState wrote before.
+            self.records.set_error(v, false);
             let (ok, host, reason) = (true, Some(target.0), None);
             self.observe(if cold {
                 Observation::MigrateResult {
@@ -232,6 +236,19 @@ impl Simulation<'_> {
             self.operator_guest_crashed(v);
             self.observe(Observation::InstanceFailed { vm: v.0 });
         }
+    }
+
+    /// `os-stop` by a policy: a running guest is powered off (SHUTOFF) until someone starts
+    /// it. Its user's wish is unchanged, so the time off counts as downtime (`shutoff`).
+    pub(super) fn stop_server(&mut self, v: VmId) {
+        let vm = self.truth.vm(v);
+        if !vm.booted() {
+            return;
+        }
+        let h = vm.host();
+        self.guests.disarm(v, h);
+        self.truth.shut_off(v);
+        self.refresh_vm(v);
     }
 
     /// `os-start`: the server should run from now on, and boots if it is off.

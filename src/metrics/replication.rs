@@ -19,6 +19,13 @@ pub struct HaCounters {
     pub host_errors: u64,
     /// Moves (evacuation, cold or live migration) whose target is in another zone.
     pub cross_zone_moves: u64,
+    /// Commands a stepping policy gave at the end of a step that the cloud refused.
+    pub commands_refused: u64,
+    /// An external controller's own history (`policy::api::ControllerStats`).
+    pub controller_crashes: u64,
+    pub controller_restarts: u64,
+    pub controller_observations_lost: u64,
+    pub controller_steps: u64,
 }
 
 /// What maintenance did in one replication.

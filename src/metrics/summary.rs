@@ -109,6 +109,10 @@ pub fn registry() -> Vec<MetricDef> {
         t("false_failovers", COUNT),
         t("host_errors", COUNT),
         t("cross_zone_moves", COUNT),
+        t("commands_refused", COUNT),
+        t("controller_crashes", COUNT),
+        t("controller_restarts", COUNT),
+        t("controller_observations_lost", COUNT),
     ];
     v.extend(down_causes().map(|s| {
         t(
@@ -278,6 +282,13 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         ("false_failovers", ha.false_failovers),
         ("host_errors", ha.host_errors),
         ("cross_zone_moves", ha.cross_zone_moves),
+        ("commands_refused", ha.commands_refused),
+        ("controller_crashes", ha.controller_crashes),
+        ("controller_restarts", ha.controller_restarts),
+        (
+            "controller_observations_lost",
+            ha.controller_observations_lost,
+        ),
     ] {
         m.insert(name.into(), v as f64);
     }

@@ -5,6 +5,7 @@
 //! (`hasim policy`).
 
 pub mod api;
+pub mod external;
 pub mod gce;
 pub mod instance_ha;
 pub mod masakari;
@@ -12,7 +13,7 @@ pub mod none;
 pub mod pca;
 
 /// Every policy name a scenario's `policy.name` may use.
-pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca", "gce"];
+pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca", "gce", "external"];
 
 /// Each policy's configuration, as read from its scenario table or a `--config` file.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,10 +23,13 @@ pub enum PolicyConfig {
     InstanceHa(instance_ha::InstanceHaConfig),
     Pca(pca::PcaConfig),
     Gce(gce::GceConfig),
+    /// A controller process of the user's, driven over the protocol of `adapters::external`.
+    External(external::ExternalConfig),
 }
 
 impl PolicyConfig {
-    /// The default configuration of a registered policy.
+    /// The default configuration of a registered built-in policy (an external one has no
+    /// default: it needs its `command`).
     pub fn default_for(name: &str) -> Option<PolicyConfig> {
         match name {
             "none" => Some(PolicyConfig::None),
@@ -44,18 +48,21 @@ impl PolicyConfig {
             PolicyConfig::InstanceHa(_) => "instance-ha",
             PolicyConfig::Pca(_) => "pca",
             PolicyConfig::Gce(_) => "gce",
+            PolicyConfig::External(_) => "external",
         }
     }
 
-    /// Builds the policy.
-    pub fn build(&self) -> Box<dyn api::Policy> {
-        match self {
+    /// Builds a built-in policy; `None` for an external one, whose process the runner starts
+    /// (`runner::policy_for`).
+    pub fn build(&self) -> Option<Box<dyn api::Policy>> {
+        Some(match self {
             PolicyConfig::None => Box::new(none::NoPolicy),
             PolicyConfig::Masakari(c) => Box::new(masakari::Masakari::new(c.clone())),
             PolicyConfig::InstanceHa(c) => Box::new(instance_ha::InstanceHa::new(c.clone())),
             PolicyConfig::Pca(c) => Box::new(pca::Pca::new(c.clone())),
             PolicyConfig::Gce(c) => Box::new(gce::Gce::new(c.clone())),
-        }
+            PolicyConfig::External(_) => return None,
+        })
     }
 
     /// Whether the policy recovers VMs from failed hosts (downtime before it notices is then
@@ -70,11 +77,13 @@ impl PolicyConfig {
         matches!(self, PolicyConfig::Pca(_) | PolicyConfig::Gce(_))
     }
 
-    /// Whether a Pacemaker cluster (node monitoring, stonith) runs under this policy.
+    /// Whether a Pacemaker cluster (node monitoring, stonith) runs under this policy. An
+    /// external controller gets Pacemaker's observations, as masakari-monitors' hostmonitor
+    /// and Instance HA's fence agents do.
     pub fn uses_pacemaker(&self) -> bool {
         matches!(
             self,
-            PolicyConfig::Masakari(_) | PolicyConfig::InstanceHa(_)
+            PolicyConfig::Masakari(_) | PolicyConfig::InstanceHa(_) | PolicyConfig::External(_)
         )
     }
 }
