@@ -125,3 +125,32 @@ fn stopped_vms_keep_their_allocation() {
     );
     assert_eq!(out.ha.evacuations, 0);
 }
+
+/// A policy's `stop_server` powers a running guest off until its `start_server`: the
+/// controller in `tests/controllers/stop_start.py` stops the first VM of host 1 at its first
+/// observation (Pacemaker loses host 0 at T+20 s) and starts it one hour later; the VM then
+/// boots in 45 s. Its user still wants it: 3,645 s of `shutoff`, the rest running.
+#[test]
+fn a_policy_stop_powers_a_guest_off_until_its_start() {
+    let script = std::fs::canonicalize("tests/controllers/stop_start.py").unwrap();
+    let text = scenario("external", "").replace(
+        "name = \"external\"\n",
+        &format!(
+            "name = \"external\"\ncommand = [\"python3\", \"{}\"]\n",
+            script.display()
+        ),
+    );
+    let dir = crate::support::scratch("power_policy_stop");
+    std::fs::write(dir.join("one_crash.tab"), crate::ha::TRACE).unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, outs) = crate::support::run_outputs(&model, Some(1));
+    let out = &outs[0];
+    let first_on_host1 = (0..model.vms.len())
+        .find(|v| model.placement[*v] == HostId(1))
+        .unwrap();
+    let t = out.vm_time_us[first_on_host1].map(|us| us / 1_000_000);
+    assert_eq!(t[VmState::ShutOff as usize], 3645);
+    assert_eq!(t[VmState::Running as usize], 20 * H - 3645);
+}
