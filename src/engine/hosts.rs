@@ -183,7 +183,11 @@ impl Simulation<'_> {
     pub(super) fn power_on(&mut self, h: HostId, boots: bool) {
         let gen = self.truth.host(h).gen();
         let boot = if boots {
-            self.model.topology.host_type_of(h).boot_time
+            let extra = self.reboots.on_boot(h).unwrap_or(SimDuration::ZERO);
+            if extra > SimDuration::ZERO {
+                self.accounts.ha.failed_reboots += 1;
+            }
+            self.model.topology.host_type_of(h).boot_time + extra
         } else {
             SimDuration::ZERO
         };

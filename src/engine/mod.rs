@@ -38,6 +38,7 @@ use crate::core::time::{SimDuration, SimTime};
 use crate::faults::bmc::{self, BmcFaults};
 use crate::faults::campaign::{self, Campaigns};
 use crate::faults::domain_outage::{self, DomainOutages};
+use crate::faults::failed_reboot::FailedReboots;
 use crate::faults::guest_crash::{self, GuestCrashes};
 use crate::faults::host_crash::{self, HostCrashes};
 use crate::faults::on_off::{self, OnOff};
@@ -168,6 +169,7 @@ pub struct Simulation<'m> {
     partitions: OnOff,
     control_plane: OnOff,
     bmc: BmcFaults,
+    reboots: FailedReboots,
     guests: GuestCrashes,
     campaigns: Campaigns,
     // Mechanisms (infra/).
@@ -288,6 +290,7 @@ impl<'m> Simulation<'m> {
                 n_hosts,
             ),
             bmc: BmcFaults::new(f.bmc.as_ref(), seed, replication, n_hosts),
+            reboots: FailedReboots::new(f.reboot.as_ref(), seed, replication, n_hosts),
             guests: GuestCrashes::new(f.guest.as_ref(), seed, replication, n_hosts, n_vms),
             campaigns: Campaigns::new(model.maintenance.len(), n_hosts, n_vms),
             service: ServiceGroup::new(phases, disabled),

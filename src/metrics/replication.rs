@@ -19,6 +19,8 @@ pub struct HaCounters {
     pub host_errors: u64,
     /// Moves (evacuation, cold or live migration) whose target is in another zone.
     pub cross_zone_moves: u64,
+    /// Host boots that failed and needed a fix (`[failures.reboot]`).
+    pub failed_reboots: u64,
     /// Commands a stepping policy gave at the end of a step that the cloud refused.
     pub commands_refused: u64,
     /// An external controller's own history (`policy::api::ControllerStats`).

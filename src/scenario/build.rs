@@ -18,6 +18,7 @@ use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
 use crate::faults::trace::{map_in_order, read_fta, FtaNode};
 use crate::faults::{
     BmcFailures, DomainFailures, FailureModel, GuestFailures, HostFailures, HostOutageProcess,
+    RebootFailures,
 };
 use crate::infra::config::{InfraConfig, StonithAction};
 use crate::infra::scheduler::{place_all, AllocationConfig};
@@ -1113,6 +1114,24 @@ fn read_failures(
         }
         None => None,
     };
+    let reboot = match t.opt_table("reboot", d) {
+        Some(mut b) => {
+            let pr = b.number_in("probability", 0.0, 1.0, d);
+            let du = b.dist("duration", ctx, d);
+            b.finish(d);
+            match (pr, du) {
+                (Some(probability), Some(duration)) => Some(RebootFailures {
+                    probability,
+                    duration,
+                }),
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     t.finish(d);
     ok.then_some(FailureModel {
         host,
@@ -1120,6 +1139,7 @@ fn read_failures(
         control_plane,
         guest,
         bmc,
+        reboot,
         domains,
         trace,
     })

@@ -7,6 +7,7 @@ mod closed_form;
 mod determinism;
 mod experiments;
 mod external;
+mod failed_reboot;
 mod fuzz;
 mod gce;
 mod ha;
