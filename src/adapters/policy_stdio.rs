@@ -299,6 +299,7 @@ pub fn config_json(config: &PolicyConfig) -> Option<String> {
         PolicyConfig::Masakari(c) => serde_json::to_string_pretty(c),
         PolicyConfig::InstanceHa(c) => serde_json::to_string_pretty(c),
         PolicyConfig::Pca(c) => serde_json::to_string_pretty(c),
+        PolicyConfig::Gce(c) => serde_json::to_string_pretty(c),
         PolicyConfig::None | PolicyConfig::External(_) => return None,
     };
     Some(text.expect("policy configurations serialise") + "\n")
