@@ -338,12 +338,6 @@ fn place_controllers(model: &mut Model, set: &OutputSet, sub: &str) {
 /// `run --record-policy FILE`: replication `r` again, recording every observation, written
 /// as `hasim policy` input (FILE) and its expected output (FILE.out).
 fn record_policy(file: &Path, model: &Model, (path, r): &(PathBuf, u32)) -> Result<(), ExitCode> {
-    if matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
-        eprintln!(
-            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
-        );
-        return Err(ExitCode::from(2));
-    }
     let steps = match hasim::runner::run_recorded(model, *r) {
         Ok((_, steps)) => steps,
         Err(v) => return Err(invariant_failure(file, model, &v)),
@@ -394,6 +388,12 @@ fn run(file: &Path, common: &Common, json: bool, record: Option<&(PathBuf, u32)>
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
+    if record.is_some() && matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
+        eprintln!(
+            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
+        );
+        return ExitCode::from(2);
+    }
     if let Some((_, r)) = record {
         if *r >= model.simulation.replications {
             eprintln!(

@@ -162,7 +162,9 @@ pub fn run(
         let bad = |m: String| AdapterError::BadLine(i + 1, m);
         match InputLine::parse(line).map_err(bad)? {
             InputLine::Inventory(inv) => {
-                inventory = check_inventory(inv).map_err(bad)?;
+                let inv = check_inventory(inv).map_err(bad)?;
+                check_nothing_dropped(&inventory, &inv).map_err(bad)?;
+                inventory = inv;
             }
             InputLine::Observation {
                 now_us,
@@ -195,6 +197,26 @@ fn check_inventory(inv: InventorySnapshot) -> Result<InventorySnapshot, String> 
         ));
     }
     Ok(inv)
+}
+
+/// A later inventory lists every host and server an earlier one did: the policy keeps ids it
+/// has seen (a host it is recovering, a server it waits for) and reads them again later.
+fn check_nothing_dropped(old: &InventorySnapshot, new: &InventorySnapshot) -> Result<(), String> {
+    if let Some(h) = old.hosts.iter().find(|h| !new.has_host(h.id)) {
+        return Err(format!(
+            "inventory drops host {}, which an earlier inventory listed: hosts and servers \
+             may be added, not removed",
+            h.id
+        ));
+    }
+    if let Some(v) = old.vms.iter().find(|v| !new.has_vm(v.id)) {
+        return Err(format!(
+            "inventory drops server {}, which an earlier inventory listed: hosts and servers \
+             may be added, not removed",
+            v.id
+        ));
+    }
+    Ok(())
 }
 
 /// An observation about hosts and servers of the current inventory, and a timer the policy

@@ -178,6 +178,10 @@ impl Simulation<'_> {
                 }
             });
         } else {
+            // `_error_out_instance_on_exception`: vm_state error. (Nova would also keep the
+            // record on the source; hasim's record stays on the dead target, where the next
+            // evacuation starts from: the error state is what a controller's check reads.)
+            self.records.set_error(v, true);
             self.refresh_vm(v);
             let (ok, host, reason) = (false, None, Some("RebuildFailed".to_string()));
             if cold {

@@ -202,7 +202,7 @@ fn masakari_monitors_restricted_to_remotes_never_notify_with_the_ipmi_check() {
     );
     assert_eq!(out.ha.evacuations, 0);
     let (none, _) = host0_times("none", "");
-    let total = |t: &Vec<[u64; 10]>| t.iter().map(down).sum::<u64>();
+    let total = |t: &Vec<[u64; VM_STATES]>| t.iter().map(down).sum::<u64>();
     assert_eq!(total(&times), total(&none));
     let (_, out) = host0_times(
         "masakari",
