@@ -1,21 +1,24 @@
 //! The `hasim` command line: parse arguments, call the library, map outcomes to exit codes.
 //!
 //! Exit codes (a user contract): 0 ok · 1 runtime error · 2 usage · 3 invalid scenario ·
-//! 4 expectation failed.
+//! 4 expectation failed · 5 shards that do not make one run (merge).
 
 use clap::{Args, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::report::outset::OutputSet;
 use hasim::runner::{RunError, RunResult, Sink};
+use hasim::shard::Replications;
 use hasim::scenario::model::Model;
 use hasim::sweep::{expand, parse_axis, Axis};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_RUNTIME: u8 = 1;
+const EXIT_USAGE: u8 = 2;
 const EXIT_INVALID: u8 = 3;
 const EXIT_EXPECTATION: u8 = 4;
+const EXIT_MISFIT: u8 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -32,8 +35,12 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Common {
     /// Number of replications (overrides simulation.replications).
-    #[arg(short = 'n', long = "replications", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    replications: Option<u32>,
+    #[arg(short = 'n', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    count: Option<u32>,
+    /// N: the same as -n. A..B (run only): replications A to B-1 of the run, a shard that
+    /// `hasim merge` combines with the others.
+    #[arg(long = "replications", value_name = "N|A..B", value_parser = hasim::shard::parse_replications)]
+    replications: Option<Replications>,
     /// Master seed (overrides simulation.seed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     seed: Option<u64>,
@@ -52,9 +59,48 @@ struct Common {
 }
 
 impl Common {
+    /// The replication count `-n` or `--replications N` gives; both, when they differ, is a
+    /// usage error.
+    fn count(&self) -> Result<Option<u32>, String> {
+        match (self.count, self.replications) {
+            (Some(a), Some(Replications::Count(b))) if a != b => Err(format!(
+                "-n {a} and --replications {b} disagree (they are the same option)"
+            )),
+            (Some(a), _) => Ok(Some(a)),
+            (None, Some(Replications::Count(b))) => Ok(Some(b)),
+            (None, _) => Ok(None),
+        }
+    }
+
+    /// The shard `--replications A..B` asks for, if it does.
+    fn shard(&self) -> Option<std::ops::Range<u32>> {
+        match self.replications {
+            Some(Replications::Range(a, b)) => Some(a..b),
+            _ => None,
+        }
+    }
+
+    /// Usage errors of the replication options; `what` is the command (a shard is `run` only).
+    fn check(&self, what: &str) -> Result<(), ExitCode> {
+        let problem = match self.count() {
+            Err(e) => Some(e),
+            Ok(_) if what != "run" && self.shard().is_some() => Some(format!(
+                "--replications A..B: {what} does not run shards of replications (run does)"
+            )),
+            Ok(_) => None,
+        };
+        match problem {
+            Some(p) => {
+                eprintln!("error: {p}");
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+            None => Ok(()),
+        }
+    }
+
     fn options(&self) -> RunOptions {
         RunOptions {
-            replications: self.replications,
+            replications: self.count().ok().flatten(),
             seed: self.seed,
             set: self.set.clone(),
             ..RunOptions::default()
@@ -100,6 +146,16 @@ enum Command {
         /// A JSON file of the policy's options (defaults without it).
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Combine the result directories of a run's shards (run --replications A..B) into the
+    /// directory the whole run writes.
+    Merge {
+        /// The shards' result directories, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged result directory.
+        #[arg(long, required = true)]
+        out: PathBuf,
     },
     /// Run a cartesian grid over scenario keys; write sweep.csv and one chart per metric.
     Sweep {
@@ -199,12 +255,13 @@ fn validate(files: &[PathBuf], set: &[String], grid: &[Axis]) -> ExitCode {
 /// replication's output to `sink` in replication order.
 fn run_streaming(
     model: &Model,
+    range: std::ops::Range<u32>,
     threads: Option<u32>,
     label: &str,
     sink: &mut Sink<'_>,
 ) -> Result<RunResult, RunError> {
     let bar = indicatif::ProgressBar::with_draw_target(
-        Some(u64::from(model.simulation.replications)),
+        Some(range.len() as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
     bar.set_style(
@@ -214,8 +271,13 @@ fn run_streaming(
         .expect("static template"),
     );
     bar.set_prefix(label.to_string());
-    let outcome =
-        hasim::runner::run_streaming(model, threads.map(|t| t as usize), &|| bar.inc(1), sink);
+    let outcome = hasim::runner::run_streaming_range(
+        model,
+        range,
+        threads.map(|t| t as usize),
+        &|| bar.inc(1),
+        sink,
+    );
     bar.finish_and_clear();
     outcome
 }
@@ -226,7 +288,8 @@ fn run_model(
     threads: Option<u32>,
     label: &str,
 ) -> Result<RunResult, InvariantViolation> {
-    match run_streaming(model, threads, label, &mut |_| Ok(())) {
+    let all = 0..model.simulation.replications;
+    match run_streaming(model, all, threads, label, &mut |_| Ok(())) {
         Ok(r) => Ok(r),
         Err(RunError::Invariant(v)) => Err(v),
         Err(RunError::Sink(e)) => unreachable!("the empty sink cannot fail: {e}"),
@@ -311,12 +374,27 @@ fn list_written(dir: &Path, written: &[PathBuf]) -> String {
 }
 
 fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
+    if let Err(code) = common.check("run") {
+        return code;
+    }
     let model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
+    let range = common
+        .shard()
+        .unwrap_or(0..model.simulation.replications);
+    if let Err(e) = hasim::shard::check_range(&range, model.simulation.replications) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let shard_note = if range.len() as u32 == model.simulation.replications {
+        String::new()
+    } else {
+        format!(", shard {}..{}", range.start, range.end)
+    };
     eprintln!(
-        "hasim: {} seed {} ({} replications)",
+        "hasim: {} seed {} ({} replications{shard_note})",
         model.name, model.simulation.seed, model.simulation.replications
     );
     if model.simulation.replications < 2 {
@@ -345,7 +423,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Ok(t) => t,
         Err(e) => return write_failed(&out_dir, e),
     };
-    let result = match run_streaming(&model, common.threads, &model.name, &mut |out| {
+    let result = match run_streaming(&model, range, common.threads, &model.name, &mut |out| {
         tables.write(out)
     }) {
         Ok(r) => r,
@@ -379,6 +457,9 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
 }
 
 fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
+    if let Err(code) = common.check("compare") {
+        return code;
+    }
     if policies.len() != 2 {
         eprintln!(
             "error: compare needs exactly two --policy options, got {}",
@@ -450,6 +531,9 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
 }
 
 fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> ExitCode {
+    if let Err(code) = common.check("sweep") {
+        return code;
+    }
     if let Err(code) = check_grid(grid) {
         return code;
     }
@@ -561,6 +645,56 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
     ExitCode::SUCCESS
 }
 
+fn merge(dirs: &[PathBuf], out: &Path) -> ExitCode {
+    use hasim::merge::{check_shards, load_model, merged_result, read_shard, write_merged, MergeError};
+    let fail = |e: MergeError| match e {
+        MergeError::Misfit(m) => {
+            eprintln!("error: merge: {m}");
+            ExitCode::from(EXIT_MISFIT)
+        }
+        MergeError::Io(m) => {
+            eprintln!("error: merge: {m}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+        MergeError::Invalid(e) => {
+            eprintln!("error: merge reloads the scenario the shards recorded, and it does not load:");
+            report_invalid(&[e])
+        }
+    };
+    let shards = match dirs.iter().map(|d| read_shard(d)).collect::<Result<Vec<_>, _>>() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let (shards, n) = match check_shards(shards) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let model = match load_model(&shards[0], n) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
+    let result = merged_result(&model, &shards, n);
+    let set = match begin_set(out) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let written = match write_merged(set.dir(), &model, &result, &shards) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = set.commit() {
+        return write_failed(out, e);
+    }
+    eprintln!(
+        "hasim: merged {} shards of {} ({n} replications); charts and report.html are drawn by a run, not by merge",
+        shards.len(),
+        model.name
+    );
+    print!("{}", hasim::report::text::summary(&model, &result));
+    println!("{}", list_written(out, &written));
+    ExitCode::SUCCESS
+}
+
 fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
     let cfg = match hasim::adapters::policy_stdio::load_config(name, config) {
         Ok(c) => c,
@@ -609,5 +743,6 @@ fn main() -> ExitCode {
             metrics,
             common,
         } => sweep(&file, &grid, &metrics, &common),
+        Command::Merge { dirs, out } => merge(&dirs, &out),
     }
 }

@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod outset;
 pub mod plots;
+pub mod replications;
 pub mod tables;
 pub mod text;
 
@@ -16,7 +17,7 @@ use crate::runner::RunResult;
 use crate::scenario::model::Model;
 use std::path::{Path, PathBuf};
 
-/// Writes `summary.json` into `dir`, renames the streamed `vms.csv` and `hosts.csv` into place
+/// Writes `summary.json` and `replications.csv` into `dir`, renames the streamed `vms.csv` and `hosts.csv` into place
 /// and draws the charts; returns the paths written.
 pub fn write_all(
     dir: &Path,
@@ -30,6 +31,12 @@ pub fn write_all(
     let p = dir.join("summary.json");
     atomic::write_atomic(&p, &summary)?;
     let mut written = vec![p];
+    let p = dir.join("replications.csv");
+    atomic::write_atomic(
+        &p,
+        &replications::replications_csv(model.simulation.seed, result),
+    )?;
+    written.push(p);
     written.extend(tables.commit()?);
     written.extend(write_run_charts(dir, model, result).map_err(std::io::Error::other)?);
     Ok(written)

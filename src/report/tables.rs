@@ -14,6 +14,9 @@ use crate::scenario::model::Model;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Every per-VM and per-host table file a run may write.
+pub const TABLE_FILES: [&str; 2] = ["vms.csv", "hosts.csv"];
+
 /// 2^53: every integer below it is an exact `f64`.
 const EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
