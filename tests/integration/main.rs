@@ -11,6 +11,7 @@ mod ha;
 mod hardening;
 mod maintenance;
 mod scenario_forms;
+mod shards;
 mod snapshots;
 mod support;
 mod timeline;
