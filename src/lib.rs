@@ -19,5 +19,6 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod shard;
+pub mod slurm;
 pub mod sweep;
 pub mod world;

@@ -157,6 +157,43 @@ enum Command {
         #[arg(long, required = true)]
         out: PathBuf,
     },
+    /// Write (and with --submit, submit) a Slurm job array that runs the run's replications,
+    /// or with --grid the sweep's points, in shards, and a merge job after it.
+    Slurm {
+        file: PathBuf,
+        /// Array tasks: shards of replications (or of points, with --grid).
+        #[arg(long, required = true, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        shards: u32,
+        /// A sweep axis (repeatable): the array runs the sweep's points instead.
+        #[arg(long = "grid", value_name = "KEY=VALUES")]
+        grid: Vec<String>,
+        /// Metrics a sweep charts (repeatable).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Slurm partition of both jobs.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit of each task and of the merge (Slurm's --time).
+        #[arg(long)]
+        time: Option<String>,
+        /// Slurm account to charge.
+        #[arg(long)]
+        account: Option<String>,
+        /// Any other #SBATCH option, as `--sbatch=--qos=long` (repeatable).
+        #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+        sbatch: Vec<String>,
+        /// CPUs of each array task; hasim's --threads follows SLURM_CPUS_PER_TASK.
+        #[arg(long = "cpus-per-task", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        cpus_per_task: u32,
+        /// Submit the array and the merge with sbatch (otherwise: print how to).
+        #[arg(long)]
+        submit: bool,
+        /// With --submit, wait until the merge job has ended (sbatch --wait).
+        #[arg(long, requires = "submit")]
+        wait: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Run a cartesian grid over scenario keys; write sweep.csv and one chart per metric.
     Sweep {
         file: PathBuf,
@@ -691,8 +728,200 @@ fn merge(dirs: &[PathBuf], out: &Path) -> ExitCode {
         model.name
     );
     print!("{}", hasim::report::text::summary(&model, &result));
+    let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
+    print!("{}", hasim::report::text::checks(&checks, n));
     println!("{}", list_written(out, &written));
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if failed > 0 {
+        eprintln!("{failed} of {} expectations failed", checks.len());
+        return ExitCode::from(EXIT_EXPECTATION);
+    }
     ExitCode::SUCCESS
+}
+
+mod slurm_cmd {
+    //! `hasim slurm`: checks the run or sweep as `run`/`sweep` would, then writes the scripts.
+    use super::*;
+    use hasim::slurm::{write_scripts, Job, Work};
+
+    pub struct Request {
+        pub file: PathBuf,
+        pub shards: u32,
+        pub grid: Vec<String>,
+        pub metrics: Vec<String>,
+        pub sbatch: Vec<String>,
+        pub cpus_per_task: u32,
+        pub submit: bool,
+        pub wait: bool,
+    }
+
+    fn usage(msg: String) -> ExitCode {
+        eprintln!("error: {msg}");
+        ExitCode::from(EXIT_USAGE)
+    }
+
+    /// The options every task passes on to hasim, as they were given.
+    fn task_args(req: &Request, common: &Common) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(s) = common.seed {
+            a.extend(["--seed".to_string(), s.to_string()]);
+        }
+        for s in &common.set {
+            a.extend(["--set".to_string(), s.clone()]);
+        }
+        if let Some(m) = common.max_estimated_events {
+            a.extend(["--max-estimated-events".to_string(), m.to_string()]);
+        }
+        for g in &req.grid {
+            a.extend(["--grid".to_string(), g.clone()]);
+        }
+        for m in &req.metrics {
+            a.extend(["--metric".to_string(), m.clone()]);
+        }
+        a
+    }
+
+    pub fn slurm(req: &Request, common: &Common) -> ExitCode {
+        if let Err(code) = common.check("slurm") {
+            return code;
+        }
+        if common.threads.is_some() {
+            return usage("--threads: each array task takes SLURM_CPUS_PER_TASK (--cpus-per-task)".into());
+        }
+        let axes = match req.grid.iter().map(|g| parse_axis(g)).collect::<Result<Vec<_>, _>>() {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: --grid {e}");
+                return ExitCode::from(EXIT_INVALID);
+            }
+        };
+        if let Err(code) = check_grid(&axes) {
+            return code;
+        }
+        let points = expand(&axes);
+        let opts: Vec<RunOptions> = points
+            .iter()
+            .map(|p| RunOptions {
+                grid: p.overrides(),
+                ..common.options()
+            })
+            .collect();
+        let models = match load_all(&req.file, &opts) {
+            Ok(m) => m,
+            Err(e) => return report_invalid(&e),
+        };
+        if let Err(code) = within_budget(&models.iter().collect::<Vec<_>>(), common) {
+            return code;
+        }
+        let model = &models[0];
+        let n = model.simulation.replications;
+        let (work, units, what) = if axes.is_empty() {
+            (Work::Run { n }, n as usize, "replications")
+        } else {
+            (Work::Sweep, points.len(), "points")
+        };
+        if req.shards as usize > units {
+            return usage(format!(
+                "--shards {}: more shards than the {units} {what}",
+                req.shards
+            ));
+        }
+        let out = common.out.clone().unwrap_or_else(|| {
+            let base = PathBuf::from("results").join(&model.name);
+            if axes.is_empty() { base } else { base.join("sweep") }
+        });
+        let mut dir_name = out.file_name().unwrap_or_default().to_os_string();
+        dir_name.push(".shards");
+        let (hasim, workdir) = match (std::env::current_exe(), std::env::current_dir()) {
+            (Ok(h), Ok(w)) => (h, w),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("error: slurm: {e}");
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+        };
+        // -n only if it was given: it is one of the overrides summary.json records, so the
+        // merged summary is the one `hasim run` with the same options writes.
+        let mut args = task_args(req, common);
+        if let Some(c) = common.count().ok().flatten() {
+            args.extend(["-n".to_string(), c.to_string()]);
+        }
+        let job = Job {
+            hasim,
+            workdir,
+            scenario: req.file.display().to_string(),
+            args,
+            work,
+            shards: req.shards,
+            dir: out.with_file_name(dir_name),
+            out,
+            name: model.name.clone(),
+            sbatch: req.sbatch.clone(),
+            cpus_per_task: req.cpus_per_task,
+        };
+        let written = match write_scripts(&job) {
+            Ok(w) => w,
+            Err(e) => return write_failed(&job.dir, e),
+        };
+        println!(
+            "{} {what} in {} array tasks of {} CPUs, then a merge into {}",
+            units,
+            req.shards,
+            req.cpus_per_task,
+            job.out.display()
+        );
+        println!("{}", list_written(&job.dir, &written));
+        if !req.submit {
+            println!("submit with: bash {}", job.dir.join("submit.sh").display());
+            return ExitCode::SUCCESS;
+        }
+        submit(&job, req.wait)
+    }
+
+    fn sbatch(args: &[String]) -> Result<String, String> {
+        let o = std::process::Command::new("sbatch")
+            .args(args)
+            .output()
+            .map_err(|e| format!("sbatch: {e} (is this a Slurm login node?)"))?;
+        if !o.status.success() {
+            return Err(format!(
+                "sbatch {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        Ok(id.split(';').next().unwrap_or_default().to_string())
+    }
+
+    fn submit(job: &Job, wait: bool) -> ExitCode {
+        let script = |n: &str| job.dir.join(n).display().to_string();
+        let array = match sbatch(&["--parsable".into(), script("array.sbatch")]) {
+            Ok(id) => id,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+        };
+        println!("submitted array job {array}");
+        let mut args = vec!["--parsable".to_string(), format!("--dependency=afterok:{array}")];
+        if wait {
+            args.push("--wait".into());
+        }
+        args.push(script("merge.sbatch"));
+        match sbatch(&args) {
+            Ok(id) => {
+                println!("submitted merge job {id}");
+                if wait {
+                    println!("merged into {}", job.out.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_RUNTIME)
+            }
+        }
+    }
 }
 
 fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
@@ -744,5 +973,38 @@ fn main() -> ExitCode {
             common,
         } => sweep(&file, &grid, &metrics, &common),
         Command::Merge { dirs, out } => merge(&dirs, &out),
+        Command::Slurm {
+            file,
+            shards,
+            grid,
+            metrics,
+            partition,
+            time,
+            account,
+            sbatch,
+            cpus_per_task,
+            submit,
+            wait,
+            common,
+        } => {
+            let mut opts: Vec<String> = Vec::new();
+            for (k, v) in [("partition", partition), ("time", time), ("account", account)] {
+                if let Some(v) = v {
+                    opts.push(format!("--{k}={v}"));
+                }
+            }
+            opts.extend(sbatch);
+            let req = slurm_cmd::Request {
+                file,
+                shards,
+                grid,
+                metrics,
+                sbatch: opts,
+                cpus_per_task,
+                submit,
+                wait,
+            };
+            slurm_cmd::slurm(&req, &common)
+        }
     }
 }

@@ -12,6 +12,7 @@ mod hardening;
 mod maintenance;
 mod scenario_forms;
 mod shards;
+mod slurm;
 mod snapshots;
 mod support;
 mod timeline;
