@@ -8,8 +8,8 @@ use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::report::outset::OutputSet;
 use hasim::runner::{RunError, RunResult, Sink};
-use hasim::shard::Replications;
 use hasim::scenario::model::Model;
+use hasim::shard::Replications;
 use hasim::sweep::{expand, parse_axis, Axis};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -136,6 +136,9 @@ enum Command {
         /// The two policies, A then B (give --policy twice).
         #[arg(long = "policy", required = true, num_args = 1)]
         policies: Vec<String>,
+        /// Print compare.csv's rows as JSON to stdout instead of the text table.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -203,6 +206,16 @@ enum Command {
         /// Metrics to chart (repeatable; default vm_availability and downtime_min_per_vm_year_mean).
         #[arg(long = "metric")]
         metrics: Vec<String>,
+        /// Read back the points a killed or earlier sweep finished (same scenario and options)
+        /// instead of running them again.
+        #[arg(long)]
+        resume: bool,
+        /// Run only shard I of N of the points (1 <= I <= N); `merge` combines the shards.
+        #[arg(long, value_name = "I/N", value_parser = hasim::sweep::parse_points)]
+        points: Option<(usize, usize)>,
+        /// Print sweep.csv's rows as JSON to stdout instead of the per-point lines.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -418,9 +431,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
-    let range = common
-        .shard()
-        .unwrap_or(0..model.simulation.replications);
+    let range = common.shard().unwrap_or(0..model.simulation.replications);
     if let Err(e) = hasim::shard::check_range(&range, model.simulation.replications) {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_USAGE);
@@ -493,7 +504,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
+fn compare(file: &Path, policies: &[String], json: bool, common: &Common) -> ExitCode {
     if let Err(code) = common.check("compare") {
         return code;
     }
@@ -562,12 +573,28 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
     if let Err(e) = set.commit() {
         return write_failed(&dir, e);
     }
+    if json {
+        let v = hasim::report::experiments::compare_json(&c, a.simulation.seed);
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return ExitCode::SUCCESS;
+    }
     print!("{}", hasim::report::experiments::compare_text(&c));
     println!("{}", list_written(&dir, &written));
     ExitCode::SUCCESS
 }
 
-fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> ExitCode {
+/// What `sweep` is asked beyond the grid.
+struct SweepRequest<'a> {
+    grid: &'a [Axis],
+    metrics: &'a [String],
+    resume: bool,
+    points: Option<(usize, usize)>,
+    json: bool,
+}
+
+fn sweep(file: &Path, req: &SweepRequest<'_>, common: &Common) -> ExitCode {
+    use hasim::sweep_run::{run_points, write_sweep_files, PointError, SweepFiles};
+    let grid = req.grid;
     if let Err(code) = common.check("sweep") {
         return code;
     }
@@ -587,6 +614,116 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
+    let metrics = match sweep_metrics(req.metrics) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let selected = req.points.map_or(0..points.len(), |s| {
+        hasim::sweep::shard_points(points.len(), s)
+    });
+    if selected.is_empty() {
+        eprintln!(
+            "error: --points: shard {}/{} of {} points holds none",
+            req.points.map_or(0, |s| s.0),
+            req.points.map_or(0, |s| s.1),
+            points.len()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let dir = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
+    let chosen: Vec<&Model> = models[selected.clone()].iter().collect();
+    if let Err(code) = within_budget(&chosen, common) {
+        return code;
+    }
+    let set = match begin_set(&dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // Finished points live in the sweep directory itself (not in the staging set), so a
+    // killed sweep keeps them; without --resume a sweep starts its points afresh.
+    let points_dir = set.target().join("points");
+    if !req.resume && points_dir.exists() {
+        if let Err(e) = std::fs::remove_dir_all(&points_dir) {
+            return write_failed(&dir, e);
+        }
+    }
+    eprintln!(
+        "hasim: sweep of {} over {} points{}, seed {}",
+        models[0].name,
+        selected.len(),
+        if selected.len() == points.len() {
+            String::new()
+        } else {
+            format!(
+                " ({}..{} of {})",
+                selected.start,
+                selected.end,
+                points.len()
+            )
+        },
+        models[0].simulation.seed
+    );
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(selected.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let jobs: Vec<(usize, &Model)> = selected.clone().map(|i| (i, &models[i])).collect();
+    let threads = common.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |t| t as usize,
+    );
+    let done = run_points(&jobs, &points_dir, threads, req.resume, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let done = match done {
+        Ok(d) => d,
+        Err(PointError::Invariant(i, v)) => return invariant_failure(file, &models[i], &v),
+        Err(PointError::Io(p, e)) => return write_failed(&p, e),
+    };
+    if req.resume {
+        eprintln!(
+            "hasim: --resume: {} finished points read back, {} run",
+            done.resumed,
+            selected.len() - done.resumed
+        );
+    }
+    let results: Vec<(hasim::sweep::Point, RunResult)> = points[selected.clone()]
+        .iter()
+        .cloned()
+        .zip(done.results)
+        .collect();
+    let file_text = file.display().to_string();
+    let files = SweepFiles {
+        name: &models[0].name,
+        file: &file_text,
+        seed: models[0].simulation.seed,
+        axes: grid,
+        metrics: &metrics,
+        points: points.len(),
+        shard: req.points.map(|s| (s, selected.clone())),
+        results: &results,
+    };
+    let written = match write_sweep_files(set.dir(), &files) {
+        Ok(w) => w,
+        Err(e) => return write_failed(&dir, e),
+    };
+    if let Err(e) = set.commit() {
+        return write_failed(&dir, e);
+    }
+    if req.json {
+        let v = hasim::report::experiments::sweep_json(&results, files.seed);
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return ExitCode::SUCCESS;
+    }
+    print_sweep(&results, &metrics);
+    println!("{}", list_written(&dir, &written));
+    ExitCode::SUCCESS
+}
+
+/// The metrics a sweep charts: the given ones, all known (exit 2 naming an unknown one).
+fn sweep_metrics(metrics: &[String]) -> Result<Vec<String>, ExitCode> {
     let known: Vec<String> = hasim::metrics::summary::registry()
         .into_iter()
         .map(|m| m.name)
@@ -608,61 +745,13 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             "error: --metric {}: unknown metric ({hint}see README: Results)",
             hasim::scenario::limits::quote(bad)
         );
-        return ExitCode::from(2);
+        return Err(ExitCode::from(EXIT_USAGE));
     }
-    let dir = common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
-    if let Err(code) = within_budget(&models.iter().collect::<Vec<_>>(), common) {
-        return code;
-    }
-    let set = match begin_set(&dir) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    eprintln!(
-        "hasim: sweep of {} over {} points, seed {}",
-        models[0].name,
-        points.len(),
-        models[0].simulation.seed
-    );
-    let mut results = Vec::new();
-    for (p, m) in points.iter().zip(&models) {
-        match run_model(
-            m,
-            common.threads,
-            &format!("point {}/{}", p.index + 1, points.len()),
-        ) {
-            Ok(r) => results.push((p.clone(), r)),
-            Err(v) => return invariant_failure(file, m, &v),
-        }
-    }
-    let seed = models[0].simulation.seed;
-    let mut written = Vec::new();
-    let csv = match hasim::report::experiments::sweep_csv(grid, &results, seed) {
-        Ok(b) => b,
-        Err(e) => return write_failed(&dir, e),
-    };
-    let path = set.dir().join("sweep.csv");
-    if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
-        return write_failed(&dir, e);
-    }
-    written.push(path);
-    match hasim::report::experiments::sweep_charts(
-        set.dir(),
-        grid,
-        &results,
-        &metrics,
-        &models[0].name,
-    ) {
-        Ok(w) => written.extend(w),
-        Err(e) => return write_failed(&dir, e),
-    }
-    if let Err(e) = set.commit() {
-        return write_failed(&dir, e);
-    }
-    for (p, r) in &results {
+    Ok(metrics)
+}
+
+fn print_sweep(results: &[(hasim::sweep::Point, RunResult)], metrics: &[String]) {
+    for (p, r) in results {
         let cells: Vec<String> = metrics
             .iter()
             .filter_map(|m| {
@@ -678,12 +767,12 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             cells.join(", ")
         );
     }
-    println!("{}", list_written(&dir, &written));
-    ExitCode::SUCCESS
 }
 
 fn merge(dirs: &[PathBuf], out: &Path) -> ExitCode {
-    use hasim::merge::{check_shards, load_model, merged_result, read_shard, write_merged, MergeError};
+    use hasim::merge::{
+        check_shards, load_model, merged_result, read_shard, write_merged, MergeError,
+    };
     let fail = |e: MergeError| match e {
         MergeError::Misfit(m) => {
             eprintln!("error: merge: {m}");
@@ -694,11 +783,37 @@ fn merge(dirs: &[PathBuf], out: &Path) -> ExitCode {
             ExitCode::from(EXIT_RUNTIME)
         }
         MergeError::Invalid(e) => {
-            eprintln!("error: merge reloads the scenario the shards recorded, and it does not load:");
+            eprintln!(
+                "error: merge reloads the scenario the shards recorded, and it does not load:"
+            );
             report_invalid(&[e])
         }
     };
-    let shards = match dirs.iter().map(|d| read_shard(d)).collect::<Result<Vec<_>, _>>() {
+    if hasim::merge_sweep::is_sweep(&dirs[0]) {
+        let set = match begin_set(out) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let (written, results) = match hasim::merge_sweep::merge_sweeps(dirs, set.dir()) {
+            Ok(w) => w,
+            Err(e) => return fail(e),
+        };
+        if let Err(e) = set.commit() {
+            return write_failed(out, e);
+        }
+        eprintln!(
+            "hasim: merged {} sweep shards ({} points)",
+            dirs.len(),
+            results.len()
+        );
+        println!("{}", list_written(out, &written));
+        return ExitCode::SUCCESS;
+    }
+    let shards = match dirs
+        .iter()
+        .map(|d| read_shard(d))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -786,9 +901,16 @@ mod slurm_cmd {
             return code;
         }
         if common.threads.is_some() {
-            return usage("--threads: each array task takes SLURM_CPUS_PER_TASK (--cpus-per-task)".into());
+            return usage(
+                "--threads: each array task takes SLURM_CPUS_PER_TASK (--cpus-per-task)".into(),
+            );
         }
-        let axes = match req.grid.iter().map(|g| parse_axis(g)).collect::<Result<Vec<_>, _>>() {
+        let axes = match req
+            .grid
+            .iter()
+            .map(|g| parse_axis(g))
+            .collect::<Result<Vec<_>, _>>()
+        {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("error: --grid {e}");
@@ -828,7 +950,11 @@ mod slurm_cmd {
         }
         let out = common.out.clone().unwrap_or_else(|| {
             let base = PathBuf::from("results").join(&model.name);
-            if axes.is_empty() { base } else { base.join("sweep") }
+            if axes.is_empty() {
+                base
+            } else {
+                base.join("sweep")
+            }
         });
         let mut dir_name = out.file_name().unwrap_or_default().to_os_string();
         dir_name.push(".shards");
@@ -903,7 +1029,10 @@ mod slurm_cmd {
             }
         };
         println!("submitted array job {array}");
-        let mut args = vec!["--parsable".to_string(), format!("--dependency=afterok:{array}")];
+        let mut args = vec![
+            "--parsable".to_string(),
+            format!("--dependency=afterok:{array}"),
+        ];
         if wait {
             args.push("--wait".into());
         }
@@ -964,14 +1093,28 @@ fn main() -> ExitCode {
         Command::Compare {
             file,
             policies,
+            json,
             common,
-        } => compare(&file, &policies, &common),
+        } => compare(&file, &policies, json, &common),
         Command::Sweep {
             file,
             grid,
             metrics,
+            resume,
+            points,
+            json,
             common,
-        } => sweep(&file, &grid, &metrics, &common),
+        } => sweep(
+            &file,
+            &SweepRequest {
+                grid: &grid,
+                metrics: &metrics,
+                resume,
+                points,
+                json,
+            },
+            &common,
+        ),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Slurm {
             file,
@@ -988,7 +1131,11 @@ fn main() -> ExitCode {
             common,
         } => {
             let mut opts: Vec<String> = Vec::new();
-            for (k, v) in [("partition", partition), ("time", time), ("account", account)] {
+            for (k, v) in [
+                ("partition", partition),
+                ("time", time),
+                ("account", account),
+            ] {
                 if let Some(v) = v {
                     opts.push(format!("--{k}={v}"));
                 }

@@ -63,8 +63,8 @@ const IDENTITY: [&str; 8] = [
 
 pub fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
     let path = dir.join("summary.json");
-    let bytes = std::fs::read(&path)
-        .map_err(|e| MergeError::Io(format!("{}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| MergeError::Io(format!("{}: {e}", path.display())))?;
     let summary: Value = serde_json::from_slice(&bytes)
         .map_err(|e| MergeError::Misfit(format!("{}: not a summary: {e}", path.display())))?;
     let records = replications::parse(&summary)
@@ -92,7 +92,9 @@ pub fn check_shards(mut shards: Vec<Shard>) -> Result<(Vec<Shard>, u32), MergeEr
         .ok_or_else(|| MergeError::Misfit("no shard directories given".into()))?;
     let n = run_count(first)
         .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| MergeError::Misfit(format!("{}: no replication count", first.dir.display())))?;
+        .ok_or_else(|| {
+            MergeError::Misfit(format!("{}: no replication count", first.dir.display()))
+        })?;
     for s in &shards[1..] {
         for key in IDENTITY {
             if s.summary.get(key) != first.summary.get(key) {
@@ -121,7 +123,10 @@ pub fn check_shards(mut shards: Vec<Shard>) -> Result<(Vec<Shard>, u32), MergeEr
         .collect();
     check_coverage(&found, n).map_err(MergeError::Misfit)?;
     for s in &shards {
-        if s.records.windows(2).any(|w| w[1].replication != w[0].replication + 1) {
+        if s.records
+            .windows(2)
+            .any(|w| w[1].replication != w[0].replication + 1)
+        {
             return Err(MergeError::Misfit(format!(
                 "{}: its replications are not one contiguous range",
                 s.dir.display()
@@ -140,7 +145,12 @@ pub fn load_model(shard: &Shard, n: u32) -> Result<Model, MergeError> {
         .ok_or_else(|| MergeError::Misfit(format!("{}: no scenario file", shard.dir.display())))?;
     let overrides: Vec<Override> = scenario["overrides"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(Override::set).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(Override::set)
+                .collect()
+        })
         .unwrap_or_default();
     let model = load_labelled(Path::new(file), &overrides).map_err(MergeError::Invalid)?;
     if Some(model.provenance.sha256.as_str()) != scenario["sha256"].as_str() {

@@ -231,13 +231,7 @@ pub fn run_streaming(
     done: &(dyn Fn() + Sync),
     sink: &mut Sink<'_>,
 ) -> Result<RunResult, RunError> {
-    run_streaming_range(
-        model,
-        0..model.simulation.replications,
-        threads,
-        done,
-        sink,
-    )
+    run_streaming_range(model, 0..model.simulation.replications, threads, done, sink)
 }
 
 /// `run_streaming` of the replications `range` only (a shard of the run): replication r is

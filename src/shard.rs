@@ -82,9 +82,9 @@ pub fn check_coverage(found: &[(String, u32)], n: u32) -> Result<(), String> {
     for (shard, r) in found {
         match owner.get_mut(*r as usize) {
             None => beyond.push(*r),
-            Some(Some(first)) => problems.push(format!(
-                "replication {r} is in both {first} and {shard}"
-            )),
+            Some(Some(first)) => {
+                problems.push(format!("replication {r} is in both {first} and {shard}"))
+            }
             Some(slot) => *slot = Some(shard),
         }
     }

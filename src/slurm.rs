@@ -85,7 +85,7 @@ impl Job {
             Work::Sweep => {
                 let _ = write!(
                     cmd,
-                    "sweep {} --points \"$K/$S\"",
+                    "sweep {} --points \"$((K + 1))/$S\"",
                     shell_word(&self.scenario)
                 );
             }
@@ -105,7 +105,11 @@ impl Job {
     /// The merge script, submitted to run after every array task succeeded.
     pub fn merge_script(&self) -> String {
         let mut s = String::new();
-        self.header(&mut s, &format!("hasim-{}-merge", self.name), "logs/merge.out");
+        self.header(
+            &mut s,
+            &format!("hasim-{}-merge", self.name),
+            "logs/merge.out",
+        );
         let _ = writeln!(s, "#SBATCH --ntasks=1");
         let _ = writeln!(s, "set -euo pipefail");
         let _ = writeln!(s, "cd {}", q(&self.workdir));
@@ -132,7 +136,10 @@ impl Job {
             "merge=$(sbatch --parsable --dependency=afterok:\"${{array%%;*}}\" \"$@\" {})",
             q(&self.dir.join("merge.sbatch"))
         );
-        let _ = writeln!(s, "echo \"submitted array job $array and merge job $merge\"");
+        let _ = writeln!(
+            s,
+            "echo \"submitted array job $array and merge job $merge\""
+        );
         s
     }
 }
@@ -196,7 +203,10 @@ mod tests {
         assert!(a.contains("#SBATCH --partition=debug\n"));
         assert!(a.contains("exec '/opt/hasim bin/hasim' run scenarios/q.toml --replications \"$A..$B\" --set workloads.web.count=600 --threads \"$THREADS\""), "{a}");
         let m = job.merge_script();
-        assert!(m.contains("merge results/q.shards/shard-* --out results/q\n"), "{m}");
+        assert!(
+            m.contains("merge results/q.shards/shard-* --out results/q\n"),
+            "{m}"
+        );
         assert!(job.submit_script().contains("--dependency=afterok:"));
     }
 }

@@ -22,10 +22,8 @@ pub fn per_replication_json(result: &RunResult) -> Value {
         .zip(&result.per_replication)
         .zip(&result.per_replication_concurrency)
         .map(|((stats, metrics), conc)| {
-            let m: Map<String, Value> = metrics
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect();
+            let m: Map<String, Value> =
+                metrics.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             json!({
                 "replication": stats.replication,
                 "events": stats.events,

@@ -29,9 +29,18 @@ fn three_shards_merged_are_the_full_run_byte_for_byte() {
     let dir = scratch("shards_merge");
     run(&dir.join("full"), &["--threads", "2"]);
     // Uneven shards, each on another thread count, given to merge out of order.
-    run(&dir.join("a"), &["--replications", "0..2", "--threads", "1"]);
-    run(&dir.join("b"), &["--replications", "2..7", "--threads", "2"]);
-    run(&dir.join("c"), &["--replications", "7..8", "--threads", "3"]);
+    run(
+        &dir.join("a"),
+        &["--replications", "0..2", "--threads", "1"],
+    );
+    run(
+        &dir.join("b"),
+        &["--replications", "2..7", "--threads", "2"],
+    );
+    run(
+        &dir.join("c"),
+        &["--replications", "7..8", "--threads", "3"],
+    );
     let o = merge(
         &dir.join("merged"),
         &[&dir.join("c"), &dir.join("a"), &dir.join("b")],
@@ -46,7 +55,10 @@ fn three_shards_merged_are_the_full_run_byte_for_byte() {
     let shard: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("b/summary.json")).unwrap()).unwrap();
     assert_eq!(shard["replications"], 5);
-    assert_eq!(shard["shard"], serde_json::json!({"first": 2, "end": 7, "of": 8}));
+    assert_eq!(
+        shard["shard"],
+        serde_json::json!({"first": 2, "end": 7, "of": 8})
+    );
     assert_eq!(shard["per_replication"][0]["replication"], 2);
 }
 
@@ -66,7 +78,10 @@ fn per_replication_values_are_what_the_summary_is_computed_from() {
         .collect();
     let mean = xs.iter().sum::<f64>() / 8.0;
     let reported = s["metrics"]["host_failures"]["mean"].as_f64().unwrap();
-    assert!((mean - reported).abs() < 1e-9 * mean, "{mean} vs {reported}");
+    assert!(
+        (mean - reported).abs() < 1e-9 * mean,
+        "{mean} vs {reported}"
+    );
     let events: u64 = reps.iter().map(|r| r["events"].as_u64().unwrap()).sum();
     assert_eq!(s["engine"]["events_total"].as_u64().unwrap(), events);
     let csv = std::fs::read_to_string(dir.join("full/replications.csv")).unwrap();
@@ -87,7 +102,10 @@ fn overlapping_or_missing_shards_are_refused_naming_the_replications() {
     run(&dir.join("a"), &["--replications", "0..4"]);
     run(&dir.join("b"), &["--replications", "3..6"]);
     run(&dir.join("c"), &["--replications", "7..8"]);
-    let o = merge(&dir.join("m"), &[&dir.join("a"), &dir.join("b"), &dir.join("c")]);
+    let o = merge(
+        &dir.join("m"),
+        &[&dir.join("a"), &dir.join("b"), &dir.join("c")],
+    );
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("replication 3 is in both"), "{e}");
@@ -97,7 +115,11 @@ fn overlapping_or_missing_shards_are_refused_naming_the_replications() {
     run(&dir.join("d"), &["--replications", "4..8", "--seed", "7"]);
     let o = merge(&dir.join("m"), &[&dir.join("a"), &dir.join("d")]);
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
-    assert!(stderr(&o).contains("are not shards of one run"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("are not shards of one run"),
+        "{}",
+        stderr(&o)
+    );
     // A shard past the run is a usage error before anything runs.
     let o = hasim(&["run", SCENARIO, "-n", "8", "--replications", "6..9"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

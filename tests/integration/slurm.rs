@@ -51,17 +51,33 @@ fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let shards = std::fs::read_dir(dir.join("merged.shards"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("shard-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("shard-")
+        })
         .count();
     assert_eq!(shards, 4, "one result directory per array task");
-    let o = hasim(&["run", scenario, "-n", "8", "--out", single.to_str().unwrap()]);
+    let o = hasim(&[
+        "run",
+        scenario,
+        "-n",
+        "8",
+        "--out",
+        single.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in ["summary.json", "replications.csv", "vms.csv", "hosts.csv"] {
         let (a, b) = (
             std::fs::read(merged.join(f)).unwrap(),
             std::fs::read(single.join(f)).unwrap(),
         );
-        assert!(a == b, "slurm: {f} of the merged array differs from the single-machine run");
+        assert!(
+            a == b,
+            "slurm: {f} of the merged array differs from the single-machine run"
+        );
         println!(
             "slurm: {f}: 4-shard array merged == single-machine run ({} bytes, identical)",
             a.len()
