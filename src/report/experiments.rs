@@ -163,7 +163,7 @@ pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Vec<
 
 /// Extra typed columns of an axis in `sweep.csv`: a duration axis also in seconds, as
 /// `<key>_s` with the dots of the key made underscores (the axis column keeps the key as
-/// given, a name scripts already use).
+/// given, a name scripts already use), after the other columns.
 fn seconds_column(a: &Axis) -> Option<(String, Vec<f64>)> {
     let secs: Option<Vec<f64>> = a
         .values
@@ -182,7 +182,6 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
     let mut header = vec!["point".to_string()];
     header.extend(axes.iter().map(|a| a.key.clone()));
     let seconds: Vec<Option<(String, Vec<f64>)>> = axes.iter().map(seconds_column).collect();
-    header.extend(seconds.iter().flatten().map(|(name, _)| name.clone()));
     header.extend(
         [
             "metric",
@@ -195,21 +194,23 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
         ]
         .map(String::from),
     );
+    // Added columns go last, so readers that index columns by position are not moved.
+    header.extend(seconds.iter().flatten().map(|(name, _)| name.clone()));
     w.write_record(&header)?;
     for (p, r) in points {
         for (name, m) in &r.metrics {
             let mut row = vec![p.index.to_string()];
             row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
+            let [lo, hi] = ci_cells(m.ci95);
+            row.extend([name.clone(), m.mean.to_string(), lo, hi, m.unit.to_string()]);
+            row.push(r.replications.len().to_string());
+            row.push(seed.to_string());
             for ((a, s), (_, v)) in axes.iter().zip(&seconds).zip(&p.assignments) {
                 if let Some((_, secs)) = s {
                     let i = a.values.iter().position(|x| x == v).expect("axis value");
                     row.push(secs[i].to_string());
                 }
             }
-            let [lo, hi] = ci_cells(m.ci95);
-            row.extend([name.clone(), m.mean.to_string(), lo, hi, m.unit.to_string()]);
-            row.push(r.replications.len().to_string());
-            row.push(seed.to_string());
             w.write_record(&row)?;
         }
     }

@@ -15,4 +15,5 @@ mod shards;
 mod slurm;
 mod snapshots;
 mod support;
+mod sweeps;
 mod timeline;
