@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::report::outset::OutputSet;
+use hasim::report::run_tables::TableFormat;
 use hasim::runner::{RunError, RunResult, Sink};
 use hasim::scenario::model::Model;
 use hasim::shard::Replications;
@@ -129,6 +130,10 @@ enum Command {
         /// Print summary.json to stdout instead of the human summary.
         #[arg(long)]
         json: bool,
+        /// Format of the per-VM and per-host tables: csv, csv.gz, parquet (a build with
+        /// --features parquet) or none.
+        #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = TableFormat::parse)]
+        tables: TableFormat,
     },
     /// Compare two policies on common random numbers (paired differences).
     Compare {
@@ -194,6 +199,9 @@ enum Command {
         /// With --submit, wait until the merge job has ended (sbatch --wait).
         #[arg(long, requires = "submit")]
         wait: bool,
+        /// The tables' format of each shard (run only; see run --tables).
+        #[arg(long, value_name = "FORMAT")]
+        tables: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -423,7 +431,7 @@ fn list_written(dir: &Path, written: &[PathBuf]) -> String {
     format!("wrote {}/{{{}}}", dir.display(), names.join(","))
 }
 
-fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
+fn run(file: &Path, common: &Common, json: bool, tables: TableFormat) -> ExitCode {
     if let Err(code) = common.check("run") {
         return code;
     }
@@ -467,10 +475,11 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut tables = match hasim::report::tables::RunTables::create(set.dir(), &model) {
-        Ok(t) => t,
-        Err(e) => return write_failed(&out_dir, e),
-    };
+    let mut tables =
+        match hasim::report::run_tables::RunTables::create_as(set.dir(), &model, tables) {
+            Ok(t) => t,
+            Err(e) => return write_failed(&out_dir, e),
+        };
     let result = match run_streaming(&model, range, common.threads, &model.name, &mut |out| {
         tables.write(out)
     }) {
@@ -860,6 +869,7 @@ mod slurm_cmd {
     use hasim::slurm::{write_scripts, Job, Work};
 
     pub struct Request {
+        pub tables: Option<String>,
         pub file: PathBuf,
         pub shards: u32,
         pub grid: Vec<String>,
@@ -892,6 +902,9 @@ mod slurm_cmd {
         }
         for m in &req.metrics {
             a.extend(["--metric".to_string(), m.clone()]);
+        }
+        if let Some(t) = &req.tables {
+            a.extend(["--tables".to_string(), t.clone()]);
         }
         a
     }
@@ -1089,7 +1102,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),
         Command::Policy { name, config } => policy_adapter(&name, config.as_deref()),
-        Command::Run { file, common, json } => run(&file, &common, json),
+        Command::Run {
+            file,
+            common,
+            json,
+            tables,
+        } => run(&file, &common, json, tables),
         Command::Compare {
             file,
             policies,
@@ -1128,6 +1146,7 @@ fn main() -> ExitCode {
             cpus_per_task,
             submit,
             wait,
+            tables,
             common,
         } => {
             let mut opts: Vec<String> = Vec::new();
@@ -1142,6 +1161,7 @@ fn main() -> ExitCode {
             }
             opts.extend(sbatch);
             let req = slurm_cmd::Request {
+                tables,
                 file,
                 shards,
                 grid,

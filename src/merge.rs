@@ -179,7 +179,12 @@ pub fn merged_result(model: &Model, shards: &[Shard], n: u32) -> RunResult {
 
 /// Joins one table of every shard (in shard order) into `out`: the first shard's header, then
 /// every shard's rows. Each header must be the same.
-fn join_csv(shards: &[Shard], name: &str, out: &Path) -> Result<PathBuf, MergeError> {
+fn join_csv(
+    shards: &[Shard],
+    name: &str,
+    out: &Path,
+    decode: &dyn Fn(std::fs::File) -> Box<dyn Read>,
+) -> Result<PathBuf, MergeError> {
     let io = |p: &Path, e: std::io::Error| MergeError::Io(format!("{}: {e}", p.display()));
     let target = out.join(name);
     let mut w = atomic::AtomicFile::create(&target).map_err(|e| io(&target, e))?;
@@ -187,7 +192,7 @@ fn join_csv(shards: &[Shard], name: &str, out: &Path) -> Result<PathBuf, MergeEr
     for s in shards {
         let path = s.dir.join(name);
         let f = std::fs::File::open(&path).map_err(|e| io(&path, e))?;
-        let mut r = BufReader::with_capacity(1 << 16, f);
+        let mut r = BufReader::with_capacity(1 << 16, decode(f));
         let mut h = Vec::new();
         r.read_until(b'\n', &mut h).map_err(|e| io(&path, e))?;
         match &header {
@@ -252,7 +257,31 @@ pub fn write_merged(
     Ok(written)
 }
 
-/// Joins one table, whatever its format.
+/// Joins one table, whatever its format. A gzip table is joined as its text and compressed
+/// again as the run compresses it, so it is the whole run's file, not a chain of members.
 fn join_table(shards: &[Shard], name: &str, out: &Path) -> Result<PathBuf, MergeError> {
-    join_csv(shards, name, out)
+    if name.ends_with(".parquet") {
+        return Err(MergeError::Misfit(format!(
+            "{name}: merge joins csv and csv.gz tables, not Parquet (run the shards with --tables csv.gz)"
+        )));
+    }
+    let Some(csv) = name.strip_suffix(".gz") else {
+        return join_csv(shards, name, out, &|r| Box::new(r));
+    };
+    let io = |p: &Path, e: std::io::Error| MergeError::Io(format!("{}: {e}", p.display()));
+    // The text of the whole table into a temporary file beside the output, then compressed.
+    let tmp = out.join(format!(".{csv}.join-{}", std::process::id()));
+    let plain = join_csv(shards, name, out, &|r| {
+        Box::new(flate2::read::MultiGzDecoder::new(r))
+    })?;
+    std::fs::rename(&plain, &tmp).map_err(|e| io(&tmp, e))?;
+    let target = out.join(name);
+    let f = atomic::AtomicFile::create(&target).map_err(|e| io(&target, e))?;
+    let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
+    let mut src = std::fs::File::open(&tmp).map_err(|e| io(&tmp, e))?;
+    std::io::copy(&mut src, &mut gz).map_err(|e| io(&target, e))?;
+    let f = gz.finish().map_err(|e| io(&target, e))?;
+    f.commit().map_err(|e| io(&target, e))?;
+    let _ = std::fs::remove_file(&tmp);
+    Ok(target)
 }

@@ -8,8 +8,11 @@ pub mod figures;
 pub mod html;
 pub mod json;
 pub mod outset;
+#[cfg(feature = "parquet")]
+pub mod parquet_tables;
 pub mod plots;
 pub mod replications;
+pub mod run_tables;
 pub mod tables;
 pub mod text;
 
@@ -23,7 +26,7 @@ pub fn write_all(
     dir: &Path,
     model: &Model,
     result: &RunResult,
-    tables: tables::RunTables<'_>,
+    tables: run_tables::RunTables<'_>,
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut summary =
         serde_json::to_vec_pretty(&json::summary(model, result)).map_err(std::io::Error::other)?;

@@ -36,12 +36,14 @@ pub fn per_replication_json(result: &RunResult) -> Value {
 }
 
 /// `replications.csv`: `replication,seed,metric,value`, in replication order, then metric name
-/// order. Values are `Display` of the `f64` (shortest round-trip form); metric names never need
+/// order. Values are `float_text` of the `f64` (shortest round-trip form, always with a
+/// fraction, so the column reads as floats); metric names never need
 /// quoting (they are snake_case).
 pub fn replications_csv(seed: u64, result: &RunResult) -> Vec<u8> {
     let mut s = String::from("replication,seed,metric,value\n");
     for (stats, metrics) in result.replications.iter().zip(&result.per_replication) {
         for (name, v) in metrics {
+            let v = super::tables::float_text(*v);
             let _ = writeln!(s, "{},{seed},{name},{v}", stats.replication);
         }
     }

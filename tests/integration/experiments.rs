@@ -272,14 +272,14 @@ fn streamed_tables_appear_only_on_commit() {
         v.sort();
         v
     };
-    let mut tables = hasim::report::tables::RunTables::create(&dir, &model).unwrap();
+    let mut tables = hasim::report::run_tables::RunTables::create(&dir, &model).unwrap();
     let out = run_replication(&model, 0).unwrap();
     tables.write(&out).unwrap();
     assert_eq!(listing().len(), 2, "two temporary files while running");
     assert!(listing().iter().all(|n| n.contains(".tmp-")));
     drop(tables);
     assert!(listing().is_empty(), "{:?}", listing());
-    let mut tables = hasim::report::tables::RunTables::create(&dir, &model).unwrap();
+    let mut tables = hasim::report::run_tables::RunTables::create(&dir, &model).unwrap();
     tables.write(&out).unwrap();
     tables.commit().unwrap();
     assert_eq!(listing(), vec!["hosts.csv", "vms.csv"]);

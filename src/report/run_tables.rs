@@ -1,0 +1,126 @@
+//! The per-VM and per-host tables of a run in the format `--tables` names: `csv` (`vms.csv`,
+//! `hosts.csv`), `csv.gz` (the same bytes gzip-compressed, `vms.csv.gz`, `hosts.csv.gz`),
+//! `parquet` (`vms.parquet`, `hosts.parquet`, with the cargo feature `parquet`) or `none`.
+//! Written while replications complete under temporary names and renamed into place by
+//! `commit` once the run has succeeded; dropped without `commit`, the temporary files go.
+
+use super::atomic::AtomicFile;
+use super::tables::{HostsTable, VmsTable};
+use crate::metrics::replication::ReplicationOutput;
+use crate::scenario::model::Model;
+use flate2::write::GzEncoder;
+use std::path::{Path, PathBuf};
+
+/// The value of `--tables`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TableFormat {
+    #[default]
+    Csv,
+    CsvGz,
+    Parquet,
+    None,
+}
+
+impl TableFormat {
+    pub fn parse(s: &str) -> Result<TableFormat, String> {
+        match s {
+            "csv" => Ok(TableFormat::Csv),
+            "csv.gz" => Ok(TableFormat::CsvGz),
+            "parquet" if cfg!(feature = "parquet") => Ok(TableFormat::Parquet),
+            "parquet" => Err(
+                "parquet: this hasim was built without Parquet (cargo build --release --features parquet)"
+                    .into(),
+            ),
+            "none" => Ok(TableFormat::None),
+            _ => Err(format!("\"{s}\" is not csv, csv.gz, parquet or none")),
+        }
+    }
+}
+
+/// gzip level of `csv.gz`: flate2's default (6), the usual trade of size for time.
+fn gz(f: AtomicFile) -> GzEncoder<AtomicFile> {
+    GzEncoder::new(f, flate2::Compression::default())
+}
+
+enum Sinks<'m> {
+    Csv(VmsTable<'m, AtomicFile>, HostsTable<'m, AtomicFile>),
+    CsvGz(
+        VmsTable<'m, GzEncoder<AtomicFile>>,
+        HostsTable<'m, GzEncoder<AtomicFile>>,
+    ),
+    #[cfg(feature = "parquet")]
+    Parquet(super::parquet_tables::ParquetTables<'m>),
+    None,
+}
+
+/// The tables of one run.
+pub struct RunTables<'m> {
+    sinks: Sinks<'m>,
+}
+
+impl<'m> RunTables<'m> {
+    /// `vms.csv` and `hosts.csv` (the default format).
+    pub fn create(dir: &Path, model: &'m Model) -> std::io::Result<Self> {
+        Self::create_as(dir, model, TableFormat::Csv)
+    }
+
+    /// Creates `dir` if needed and both temporary files, with their headers.
+    pub fn create_as(dir: &Path, model: &'m Model, format: TableFormat) -> std::io::Result<Self> {
+        let file = |name: &str| AtomicFile::create(&dir.join(name));
+        let sinks = match format {
+            TableFormat::Csv => Sinks::Csv(
+                VmsTable::new(file("vms.csv")?, model)?,
+                HostsTable::new(file("hosts.csv")?, model)?,
+            ),
+            TableFormat::CsvGz => Sinks::CsvGz(
+                VmsTable::new(gz(file("vms.csv.gz")?), model)?,
+                HostsTable::new(gz(file("hosts.csv.gz")?), model)?,
+            ),
+            #[cfg(feature = "parquet")]
+            TableFormat::Parquet => {
+                Sinks::Parquet(super::parquet_tables::ParquetTables::create(dir, model)?)
+            }
+            #[cfg(not(feature = "parquet"))]
+            TableFormat::Parquet => {
+                return Err(std::io::Error::other("built without the parquet feature"))
+            }
+            TableFormat::None => Sinks::None,
+        };
+        Ok(RunTables { sinks })
+    }
+
+    /// Appends the rows of the next replication (in replication order).
+    pub fn write(&mut self, out: &ReplicationOutput) -> std::io::Result<()> {
+        match &mut self.sinks {
+            Sinks::Csv(v, h) => {
+                v.write(out)?;
+                h.write(out)
+            }
+            Sinks::CsvGz(v, h) => {
+                v.write(out)?;
+                h.write(out)
+            }
+            #[cfg(feature = "parquet")]
+            Sinks::Parquet(p) => p.write(out),
+            Sinks::None => Ok(()),
+        }
+    }
+
+    /// Renames the tables into place (vms, then hosts); returns their paths.
+    pub fn commit(self) -> std::io::Result<Vec<PathBuf>> {
+        let files = match self.sinks {
+            Sinks::Csv(v, h) => vec![v.into_inner()?, h.into_inner()?],
+            Sinks::CsvGz(v, h) => vec![v.into_inner()?.finish()?, h.into_inner()?.finish()?],
+            #[cfg(feature = "parquet")]
+            Sinks::Parquet(p) => return p.commit(),
+            Sinks::None => Vec::new(),
+        };
+        let mut written = Vec::new();
+        for f in files {
+            let path = f.path().to_path_buf();
+            f.commit()?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
