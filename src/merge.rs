@@ -277,7 +277,7 @@ fn join_table(shards: &[Shard], name: &str, out: &Path) -> Result<PathBuf, Merge
     std::fs::rename(&plain, &tmp).map_err(|e| io(&tmp, e))?;
     let target = out.join(name);
     let f = atomic::AtomicFile::create(&target).map_err(|e| io(&target, e))?;
-    let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
+    let mut gz = flate2::write::GzEncoder::new(f, crate::report::run_tables::GZIP_LEVEL);
     let mut src = std::fs::File::open(&tmp).map_err(|e| io(&tmp, e))?;
     std::io::copy(&mut src, &mut gz).map_err(|e| io(&target, e))?;
     let f = gz.finish().map_err(|e| io(&target, e))?;

@@ -1,6 +1,7 @@
 //! Outputs of `compare` and `sweep`: tidy CSV tables, charts and a short text table.
 
 use super::plots::{write_chart, BandLines, BandPoint, IntervalRows};
+use super::tables::float_text;
 use super::text::num;
 use crate::compare::Comparison;
 use crate::runner::RunResult;
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 fn ci_cells(ci: Option<(f64, f64)>) -> [String; 2] {
     match ci {
-        Some((lo, hi)) => [lo.to_string(), hi.to_string()],
+        Some((lo, hi)) => [float_text(lo), float_text(hi)],
         None => [String::new(), String::new()],
     }
 }
@@ -41,14 +42,14 @@ pub fn compare_csv(c: &Comparison, seed: u64) -> csv::Result<Vec<u8>> {
             unit.to_string(),
             c.policy_a.clone(),
             c.policy_b.clone(),
-            d.mean_a.to_string(),
-            d.mean_b.to_string(),
-            d.mean_diff.to_string(),
+            float_text(d.mean_a),
+            float_text(d.mean_b),
+            float_text(d.mean_diff),
             pl,
             ph,
             ul,
             uh,
-            d.correlation.map(|r| r.to_string()).unwrap_or_default(),
+            d.correlation.map(float_text).unwrap_or_default(),
             d.pairs.to_string(),
             seed.to_string(),
         ])?;
@@ -202,13 +203,13 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
             let mut row = vec![p.index.to_string()];
             row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
             let [lo, hi] = ci_cells(m.ci95);
-            row.extend([name.clone(), m.mean.to_string(), lo, hi, m.unit.to_string()]);
+            row.extend([name.clone(), float_text(m.mean), lo, hi, m.unit.to_string()]);
             row.push(r.replications.len().to_string());
             row.push(seed.to_string());
             for ((a, s), (_, v)) in axes.iter().zip(&seconds).zip(&p.assignments) {
                 if let Some((_, secs)) = s {
                     let i = a.values.iter().position(|x| x == v).expect("axis value");
-                    row.push(secs[i].to_string());
+                    row.push(float_text(secs[i]));
                 }
             }
             w.write_record(&row)?;

@@ -135,15 +135,23 @@ impl<'m> ParquetTables<'m> {
         write_group(&mut self.vms, cols)?;
         let t = &m.topology;
         let h = t.hosts.len();
-        let name = |f: &dyn Fn(usize) -> &str| Col::Str((0..h).map(|i| s(f(i))).collect());
+        let names = |f: fn(&crate::scenario::model::Model, usize) -> &str| {
+            Col::Str((0..h).map(|i| s(f(m, i))).collect())
+        };
         let cols = vec![
             Col::U32(vec![rep; h]),
             Col::U64(vec![seed; h]),
-            name(&|i| &t.hosts[i].name),
-            name(&|i| &t.racks[t.hosts[i].rack.index()].name),
-            name(&|i| &t.fault_domains[t.hosts[i].fault_domain.index()].name),
-            name(&|i| &t.zones[t.hosts[i].zone.index()].name),
-            name(&|i| &t.host_types[t.hosts[i].host_type.index()].name),
+            names(|m, i| &m.topology.hosts[i].name),
+            names(|m, i| &m.topology.racks[m.topology.hosts[i].rack.index()].name),
+            names(|m, i| {
+                let t = &m.topology;
+                &t.fault_domains[t.hosts[i].fault_domain.index()].name
+            }),
+            names(|m, i| &m.topology.zones[m.topology.hosts[i].zone.index()].name),
+            names(|m, i| {
+                let t = &m.topology;
+                &t.host_types[t.hosts[i].host_type.index()].name
+            }),
             Col::U32(out.host_failures.iter().map(|&f| f as i32).collect()),
             Col::F64(out.host_down_us.iter().map(|&u| u as f64 / 1e6).collect()),
             Col::F64(

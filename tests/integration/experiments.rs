@@ -29,9 +29,9 @@ fn comparing_a_policy_with_itself_gives_exactly_zero() {
     let mut rows = 0;
     for rec in rdr.records() {
         let rec = rec.unwrap();
-        assert_eq!(&rec[col("mean_diff")], "0", "{rec:?}");
-        assert_eq!(&rec[col("paired_ci95_low")], "0");
-        assert_eq!(&rec[col("paired_ci95_high")], "0");
+        assert_eq!(&rec[col("mean_diff")], "0.0", "{rec:?}");
+        assert_eq!(&rec[col("paired_ci95_low")], "0.0");
+        assert_eq!(&rec[col("paired_ci95_high")], "0.0");
         rows += 1;
     }
     assert!(rows > 10);

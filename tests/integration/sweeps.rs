@@ -168,7 +168,7 @@ fn grid_values_as_toml_arrays_and_ranges_mean_the_comma_form() {
         ]
     );
     let row = rdr.records().next().unwrap().unwrap();
-    assert_eq!((&row[n - 2], &row[n - 1]), ("7200000", "45"));
+    assert_eq!((&row[n - 2], &row[n - 1]), ("7200000.0", "45.0"));
     // A repeated axis key stays an error.
     let o = hasim(&[
         "sweep",
