@@ -42,12 +42,12 @@ fn point_indices(dir: &Path) -> Result<Vec<usize>, MergeError> {
     Ok(v)
 }
 
+/// The files a merge wrote and the merged points' results.
+pub type Merged = (Vec<PathBuf>, Vec<(Point, RunResult)>);
+
 /// Merges sweep shards into `out` (a staging directory); returns the files written and the
 /// merged points' results.
-pub fn merge_sweeps(
-    dirs: &[PathBuf],
-    out: &Path,
-) -> Result<(Vec<PathBuf>, Vec<(Point, RunResult)>), MergeError> {
+pub fn merge_sweeps(dirs: &[PathBuf], out: &Path) -> Result<Merged, MergeError> {
     let misfit = MergeError::Misfit;
     let manifests = dirs
         .iter()

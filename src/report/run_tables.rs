@@ -45,14 +45,18 @@ fn gz(f: AtomicFile) -> GzEncoder<AtomicFile> {
     GzEncoder::new(f, GZIP_LEVEL)
 }
 
+/// The writers of each format (boxed where large: one run holds one of them).
 enum Sinks<'m> {
-    Csv(VmsTable<'m, AtomicFile>, HostsTable<'m, AtomicFile>),
+    Csv(
+        Box<VmsTable<'m, AtomicFile>>,
+        Box<HostsTable<'m, AtomicFile>>,
+    ),
     CsvGz(
-        VmsTable<'m, GzEncoder<AtomicFile>>,
-        HostsTable<'m, GzEncoder<AtomicFile>>,
+        Box<VmsTable<'m, GzEncoder<AtomicFile>>>,
+        Box<HostsTable<'m, GzEncoder<AtomicFile>>>,
     ),
     #[cfg(feature = "parquet")]
-    Parquet(super::parquet_tables::ParquetTables<'m>),
+    Parquet(Box<super::parquet_tables::ParquetTables<'m>>),
     None,
 }
 
@@ -72,17 +76,17 @@ impl<'m> RunTables<'m> {
         let file = |name: &str| AtomicFile::create(&dir.join(name));
         let sinks = match format {
             TableFormat::Csv => Sinks::Csv(
-                VmsTable::new(file("vms.csv")?, model)?,
-                HostsTable::new(file("hosts.csv")?, model)?,
+                Box::new(VmsTable::new(file("vms.csv")?, model)?),
+                Box::new(HostsTable::new(file("hosts.csv")?, model)?),
             ),
             TableFormat::CsvGz => Sinks::CsvGz(
-                VmsTable::new(gz(file("vms.csv.gz")?), model)?,
-                HostsTable::new(gz(file("hosts.csv.gz")?), model)?,
+                Box::new(VmsTable::new(gz(file("vms.csv.gz")?), model)?),
+                Box::new(HostsTable::new(gz(file("hosts.csv.gz")?), model)?),
             ),
             #[cfg(feature = "parquet")]
-            TableFormat::Parquet => {
-                Sinks::Parquet(super::parquet_tables::ParquetTables::create(dir, model)?)
-            }
+            TableFormat::Parquet => Sinks::Parquet(Box::new(
+                super::parquet_tables::ParquetTables::create(dir, model)?,
+            )),
             #[cfg(not(feature = "parquet"))]
             TableFormat::Parquet => {
                 return Err(std::io::Error::other("built without the parquet feature"))

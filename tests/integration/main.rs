@@ -10,6 +10,8 @@ mod fuzz;
 mod ha;
 mod hardening;
 mod maintenance;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod scenario_forms;
 mod shards;
 mod slurm;
