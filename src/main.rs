@@ -143,6 +143,15 @@ enum Command {
         /// --features parquet) or none.
         #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = TableFormat::parse)]
         tables: TableFormat,
+        /// Also write what the policy got and answered in one replication: FILE is the input
+        /// of `hasim policy NAME` (an inventory line before each observation), FILE.out the
+        /// commands it must answer, byte for byte, and FILE.config.json the policy's options
+        /// (built-in policies).
+        #[arg(long = "record-policy", value_name = "FILE")]
+        record_policy: Option<PathBuf>,
+        /// The replication --record-policy records (0-based).
+        #[arg(long = "record-replication", value_name = "R", default_value_t = 0)]
+        record_replication: u32,
     },
     /// Compare two policies on common random numbers (paired differences).
     Compare {
@@ -364,6 +373,13 @@ fn run_model(
 }
 
 fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> ExitCode {
+    if v.kind == hasim::engine::ViolationKind::Controller {
+        eprintln!(
+            "error: replication {} at {}: {}",
+            v.replication, v.time, v.message
+        );
+        return ExitCode::from(EXIT_RUNTIME);
+    }
     eprintln!(
         "error: invariant violated in replication {} at {}: {}",
         v.replication, v.time, v.message
@@ -440,14 +456,92 @@ fn list_written(dir: &Path, written: &[PathBuf]) -> String {
     format!("wrote {}/{{{}}}", dir.display(), names.join(","))
 }
 
-fn run(file: &Path, common: &Common, json: bool, tables: TableFormat) -> ExitCode {
+/// Gives an external controller its files' place inside the staged set: `controllers/SUB/`
+/// (`SUB` empty for a run, `arm-a`/`arm-b` for a comparison, `point-NNNN` for a sweep).
+fn place_controllers(model: &mut Model, set: &OutputSet, sub: &str) {
+    if let hasim::policy::PolicyConfig::External(c) = &mut model.policy {
+        let root = set.dir().join(hasim::report::outset::CONTROLLERS_DIR);
+        c.out_root = Some(if sub.is_empty() { root } else { root.join(sub) });
+    }
+}
+
+/// `run --record-policy FILE`: replication `r` again, recording every observation, written
+/// as `hasim policy` input (FILE) and its expected output (FILE.out).
+fn record_policy(file: &Path, model: &Model, (path, r): &(PathBuf, u32)) -> Result<(), ExitCode> {
+    if matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
+        eprintln!(
+            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
+        );
+        return Err(ExitCode::from(2));
+    }
+    let steps = match hasim::runner::run_recorded(model, *r) {
+        Ok((_, steps)) => steps,
+        Err(v) => return Err(invariant_failure(file, model, &v)),
+    };
+    let sibling = |ext: &str| {
+        let mut o = path.as_os_str().to_owned();
+        o.push(ext);
+        PathBuf::from(o)
+    };
+    let (out, config) = (sibling(".out"), sibling(".config.json"));
+    let mut files = vec![
+        (
+            path.clone(),
+            hasim::adapters::policy_stdio::input_lines(&steps),
+        ),
+        (
+            out.clone(),
+            hasim::adapters::policy_stdio::output_lines(&steps),
+        ),
+    ];
+    let config_text = hasim::adapters::policy_stdio::config_json(&model.policy);
+    if let Some(text) = &config_text {
+        files.push((config.clone(), text.clone()));
+    }
+    for (p, text) in &files {
+        if let Err(e) = hasim::report::atomic::write_atomic(p, text.as_bytes()) {
+            eprintln!("error: --record-policy: writing {}: {e}", p.display());
+            return Err(ExitCode::from(EXIT_RUNTIME));
+        }
+    }
+    eprintln!(
+        "recorded replication {r}: {} observations in {}, {} commands in {}; replay with: hasim policy {}{} < {}",
+        steps.len(),
+        path.display(),
+        steps.iter().map(|s| s.commands.len()).sum::<usize>(),
+        out.display(),
+        model.policy.name(),
+        config_text
+            .map(|_| format!(" --config {}", config.display()))
+            .unwrap_or_default(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn run(
+    file: &Path,
+    common: &Common,
+    json: bool,
+    tables: TableFormat,
+    record: Option<&(PathBuf, u32)>,
+) -> ExitCode {
     if let Err(code) = common.check("run") {
         return code;
     }
-    let model = match load_all(file, &[common.options()]) {
+    let mut model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
+    if let Some((_, r)) = record {
+        if *r >= model.simulation.replications {
+            eprintln!(
+                "error: --record-replication {r}: the run has replications 0..{}",
+                model.simulation.replications
+            );
+            return ExitCode::from(2);
+        }
+    }
     let range = common.shard().unwrap_or(0..model.simulation.replications);
     if let Err(e) = hasim::shard::check_range(&range, model.simulation.replications) {
         eprintln!("error: {e}");
@@ -484,6 +578,7 @@ fn run(file: &Path, common: &Common, json: bool, tables: TableFormat) -> ExitCod
         Ok(s) => s,
         Err(code) => return code,
     };
+    place_controllers(&mut model, &set, "");
     let mut tables =
         match hasim::report::run_tables::RunTables::create_as(set.dir(), &model, tables) {
             Ok(t) => t,
@@ -500,6 +595,11 @@ fn run(file: &Path, common: &Common, json: bool, tables: TableFormat) -> ExitCod
         Ok(w) => w,
         Err(e) => return write_failed(&out_dir, e),
     };
+    if let Some(rec) = record {
+        if let Err(code) = record_policy(file, &model, rec) {
+            return code;
+        }
+    }
     if let Err(e) = set.commit() {
         return write_failed(&out_dir, e);
     }
@@ -541,7 +641,7 @@ fn compare(file: &Path, policies: &[String], json: bool, common: &Common) -> Exi
             o
         })
         .collect();
-    let models = match load_all(file, &opts) {
+    let mut models = match load_all(file, &opts) {
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
@@ -558,6 +658,9 @@ fn compare(file: &Path, policies: &[String], json: bool, common: &Common) -> Exi
         Ok(s) => s,
         Err(code) => return code,
     };
+    place_controllers(&mut models[0], &set, "arm-a");
+    place_controllers(&mut models[1], &set, "arm-b");
+    let (a, b) = (&models[0], &models[1]);
     eprintln!(
         "hasim: compare {} vs {} on {} seed {}",
         a.policy.name(),
@@ -642,7 +745,12 @@ fn main() -> ExitCode {
             common,
             json,
             tables,
-        } => run(&file, &common, json, tables),
+            record_policy,
+            record_replication,
+        } => {
+            let record = record_policy.map(|f| (f, record_replication));
+            run(&file, &common, json, tables, record.as_ref())
+        }
         Command::Compare {
             file,
             policies,

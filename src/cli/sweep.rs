@@ -30,7 +30,7 @@ pub fn sweep(file: &Path, req: &SweepRequest<'_>, common: &Common) -> ExitCode {
             o
         })
         .collect();
-    let models = match load_all(file, &opts) {
+    let mut models = match load_all(file, &opts) {
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
@@ -62,6 +62,9 @@ pub fn sweep(file: &Path, req: &SweepRequest<'_>, common: &Common) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    for (i, m) in models.iter_mut().enumerate() {
+        place_controllers(m, &set, &format!("point-{i:04}"));
+    }
     // Finished points live in the sweep directory itself (not in the staging set), so a
     // killed sweep keeps them; without --resume a sweep starts its points afresh.
     let points_dir = set.target().join("points");
