@@ -14,9 +14,14 @@ mod ha;
 mod hardening;
 mod maintenance;
 mod operator;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod power_state;
 mod scenario_forms;
+mod shards;
+mod slurm;
 mod snapshots;
 mod support;
+mod sweeps;
 mod timeline;
 mod zones;
