@@ -17,9 +17,13 @@ pub struct Comparison {
     pub a: RunResult,
     pub b: RunResult,
     pub rows: Vec<(String, &'static str, PairedDiff)>,
+    /// Metrics of the registry with no replication in which both arms define them (no live
+    /// migration completed in either, say): `compare.csv` lists them with empty cells.
+    pub undefined: Vec<(String, &'static str)>,
 }
 
-/// Runs both models (identical but for the policy) and compares every metric both report.
+/// Runs both models (identical but for the policy) and compares every metric on the
+/// replications where both arms define it.
 pub fn compare(
     model_a: &Model,
     model_b: &Model,
@@ -35,7 +39,7 @@ pub fn compare(
 
 /// Compares two finished runs of the same scenario and seed.
 pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult) -> Comparison {
-    let mut rows = Vec::new();
+    let (mut rows, mut undefined) = (Vec::new(), Vec::new());
     for def in registry() {
         // Pair only replications where both arms have the metric (recovery time needs an outage).
         let (xs, ys): (Vec<f64>, Vec<f64>) = a
@@ -44,7 +48,9 @@ pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult
             .zip(&b.per_replication)
             .filter_map(|(ra, rb)| Some((*ra.get(&def.name)?, *rb.get(&def.name)?)))
             .unzip();
-        if !xs.is_empty() {
+        if xs.is_empty() {
+            undefined.push((def.name, def.unit));
+        } else {
             rows.push((def.name, def.unit, paired(&xs, &ys)));
         }
     }
@@ -54,5 +60,6 @@ pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult
         a,
         b,
         rows,
+        undefined,
     }
 }

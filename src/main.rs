@@ -360,7 +360,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         return write_failed(&out_dir, e);
     }
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
-    let check_lines = hasim::report::text::checks(&checks, model.simulation.replications);
+    let check_lines = hasim::report::text::checks(&checks);
     if json {
         let v = hasim::report::json::summary(&model, &result);
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));

@@ -120,6 +120,7 @@ impl<'m> Reducer<'m> {
                     mean,
                     ci95: ci95.map(|c| clamp_to_range(c, FRACTION_OF_TIME)),
                     unit: FRACTION_OF_TIME,
+                    replications_defined: xs.len(),
                 }
             })
             .collect();

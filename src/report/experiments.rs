@@ -3,6 +3,7 @@
 use super::plots::{write_chart, BandLines, BandPoint, IntervalRows};
 use super::text::num;
 use crate::compare::Comparison;
+use crate::metrics::summary::registry;
 use crate::runner::RunResult;
 use crate::sweep::{x_values, Axis, Point, XValues};
 use std::fmt::Write;
@@ -53,6 +54,18 @@ pub fn compare_csv(c: &Comparison, seed: u64) -> csv::Result<Vec<u8>> {
             seed.to_string(),
         ])?;
     }
+    // Undefined in every pair of replications: the row is there, its numbers are empty.
+    for (name, unit) in &c.undefined {
+        let mut row = vec![
+            name.clone(),
+            unit.to_string(),
+            c.policy_a.clone(),
+            c.policy_b.clone(),
+        ];
+        row.extend((0..8).map(|_| String::new()));
+        row.extend(["0".to_string(), seed.to_string()]);
+        w.write_record(&row)?;
+    }
     Ok(w.into_inner().expect("in-memory writer"))
 }
 
@@ -80,6 +93,14 @@ pub fn compare_text(c: &Comparison) -> String {
             d.correlation
                 .map(|r| format!("{r:.3}"))
                 .unwrap_or_else(|| "-".into())
+        );
+    }
+    if !c.undefined.is_empty() {
+        let names: Vec<&str> = c.undefined.iter().map(|(n, _)| n.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "undefined (no replication where both arms define it): {}",
+            names.join(", ")
         );
     }
     s
@@ -156,13 +177,21 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
         .map(String::from),
     );
     w.write_record(&header)?;
+    // Every metric of the registry at every point; one no replication defines has empty cells
+    // and 0 replications (the count is of the replications its interval is over). Rows sorted
+    // by metric name, as they always were.
+    let mut defs = registry();
+    defs.sort_by(|a, b| a.name.cmp(&b.name));
     for (p, r) in points {
-        for (name, m) in &r.metrics {
+        for def in defs.iter().cloned() {
             let mut row = vec![p.index.to_string()];
             row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
-            let [lo, hi] = ci_cells(m.ci95);
-            row.extend([name.clone(), m.mean.to_string(), lo, hi, m.unit.to_string()]);
-            row.push(r.replications.len().to_string());
+            let (mean, [lo, hi], n) = match r.metrics.get(&def.name) {
+                Some(m) => (m.mean.to_string(), ci_cells(m.ci95), m.replications_defined),
+                None => (String::new(), ci_cells(None), 0),
+            };
+            row.extend([def.name, mean, lo, hi, def.unit.to_string()]);
+            row.push(n.to_string());
             row.push(seed.to_string());
             w.write_record(&row)?;
         }

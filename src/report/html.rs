@@ -112,9 +112,10 @@ pub fn report(model: &Model, result: &RunResult, figures: &[Figure]) -> String {
             } else {
                 ("failed", "FAILED")
             };
-            let measured = c.measured.map(num).unwrap_or_else(|| {
-                escape(&super::text::not_measured(c, model.simulation.replications))
-            });
+            let measured = c
+                .measured
+                .map(num)
+                .unwrap_or_else(|| escape(&super::text::not_measured(c)));
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td class=\"n\">{measured}</td><td class=\"{class}\">{verdict}</td></tr>",

@@ -175,3 +175,38 @@ fn expect_failure_exits_4_and_names_the_check() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["check"], "domain_outages.mean == 0");
 }
+
+#[test]
+fn issue_13_a_bound_on_an_undefined_metric_fails_saying_it_is_undefined() {
+    // Every live migration of hot_database aborts, so no blackout is ever measured.
+    let dir = scratch("issue_13_undefined_bound");
+    let out = dir.join("o");
+    let o = hasim(&[
+        "run",
+        "scenarios/hot_database.toml",
+        "-n",
+        "2",
+        "--set",
+        "expect.blackout_ms_p99.mean=<= 500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("expect blackout_ms_p99.mean <= 500: measured undefined (no replication of this run defines the metric): FAILED"),
+        "{}",
+        stdout(&o)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let m = &v["metrics"]["blackout_ms_p99"];
+    assert!(m["mean"].is_null() && m["ci95"].is_null(), "{m}");
+    assert_eq!(m["replications_defined"], 0);
+    let check = &v["expectations"][0];
+    assert_eq!(check["passed"], false);
+    assert!(check["measured"].is_null());
+    assert!(check["unmeasured"]
+        .as_str()
+        .unwrap()
+        .starts_with("undefined"));
+}

@@ -446,7 +446,7 @@ fn issue_11_an_interval_check_on_one_replication_says_why_it_fails() {
     ]);
     expect_exit(&o, 4, "warning: expect vm_availability.ci95_low >= 0.9: a 95 % interval needs at least 2 replications");
     assert!(
-        stdout(&o).contains("measured nothing (a 95 % interval needs at least 2 replications; this run has 1): FAILED"),
+        stdout(&o).contains("measured nothing (a 95 % interval needs the metric in at least 2 replications; it is defined in 1): FAILED"),
         "{}",
         stdout(&o)
     );
