@@ -14,6 +14,7 @@ pub mod infra;
 pub mod metrics;
 pub mod model_io;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -93,6 +93,41 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// One replication's event timeline: truth, monitors, the policy's observations and
+    /// commands, VM state changes.
+    Replay {
+        file: PathBuf,
+        /// The master seed of the run to replay.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+        seed: u64,
+        /// The replication to replay (0-based, as in vms.csv and error messages).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..100_000))]
+        replication: u32,
+        /// Show entries from this simulated time on (a duration: 1h, 90s).
+        #[arg(long, value_parser = parse_time)]
+        from: Option<hasim::core::time::SimTime>,
+        /// Show entries up to this simulated time.
+        #[arg(long, value_parser = parse_time)]
+        to: Option<hasim::core::time::SimTime>,
+        /// Only what concerns this VM (its index), following it from host to host.
+        #[arg(long, conflicts_with = "host")]
+        vm: Option<u32>,
+        /// Only what concerns this host (its index) and the VMs on it.
+        #[arg(long)]
+        host: Option<u32>,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write every observation the policy got, in `hasim policy` input format.
+        #[arg(long = "policy-log", value_name = "FILE")]
+        policy_log: Option<PathBuf>,
+        /// Also write the policy's options as `hasim policy --config` reads them.
+        #[arg(long = "policy-config", value_name = "FILE")]
+        policy_config: Option<PathBuf>,
+        /// Override a scenario key by dotted path (repeatable), as the run did.
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+        set: Vec<String>,
+    },
     /// Production adapter: observations in, commands out, as JSON lines on stdin/stdout.
     Policy {
         /// The policy: none, masakari, instance-ha, pca.
@@ -113,6 +148,10 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+}
+
+fn parse_time(s: &str) -> Result<hasim::core::time::SimTime, String> {
+    hasim::core::time::parse_duration(s).map(|d| hasim::core::time::SimTime::ZERO + d)
 }
 
 fn parse_set(s: &str) -> Result<String, String> {
@@ -233,21 +272,15 @@ fn run_model(
     }
 }
 
-fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> ExitCode {
+fn invariant_failure(model: &Model, v: &InvariantViolation) -> ExitCode {
     eprintln!(
         "error: invariant violated in replication {} at {}: {}",
         v.replication, v.time, v.message
     );
     eprintln!(
-        "reproduce with: {} -n {} --threads 1",
-        hasim::report::html::reproduce_command(model).replacen(
-            &format!("-n {}", model.simulation.replications),
-            "",
-            1
-        ),
-        v.replication + 1
+        "reproduce with: {}",
+        hasim::report::html::replay_command(model, v.replication)
     );
-    let _ = file;
     ExitCode::from(EXIT_RUNTIME)
 }
 
@@ -349,7 +382,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         tables.write(out)
     }) {
         Ok(r) => r,
-        Err(RunError::Invariant(v)) => return invariant_failure(file, &model, &v),
+        Err(RunError::Invariant(v)) => return invariant_failure(&model, &v),
         Err(RunError::Sink(e)) => return write_failed(&out_dir, e),
     };
     let written = match hasim::report::write_all(set.dir(), &model, &result, tables) {
@@ -420,11 +453,11 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
     );
     let ra = match run_model(a, common.threads, a.policy.name()) {
         Ok(r) => r,
-        Err(v) => return invariant_failure(file, a, &v),
+        Err(v) => return invariant_failure(a, &v),
     };
     let rb = match run_model(b, common.threads, b.policy.name()) {
         Ok(r) => r,
-        Err(v) => return invariant_failure(file, b, &v),
+        Err(v) => return invariant_failure(b, &v),
     };
     let c = hasim::compare::from_results(a, b, ra, rb);
     let mut written = Vec::new();
@@ -514,7 +547,7 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             &format!("point {}/{}", p.index + 1, points.len()),
         ) {
             Ok(r) => results.push((p.clone(), r)),
-            Err(v) => return invariant_failure(file, m, &v),
+            Err(v) => return invariant_failure(m, &v),
         }
     }
     let seed = models[0].simulation.seed;
@@ -561,6 +594,70 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
     ExitCode::SUCCESS
 }
 
+/// `hasim replay`: prints the timeline; exit 1 if the replication breaks an invariant (the
+/// timeline up to it is printed first).
+/// The files `hasim replay` writes besides its output.
+struct ReplayFiles<'a> {
+    policy_log: Option<&'a Path>,
+    policy_config: Option<&'a Path>,
+}
+
+fn replay(
+    file: &Path,
+    seed: u64,
+    r: u32,
+    filter: &hasim::replay::Filter,
+    json: bool,
+    files: ReplayFiles<'_>,
+    set: &[String],
+) -> ExitCode {
+    use std::io::Write;
+    let opts = RunOptions {
+        seed: Some(seed),
+        set: set.to_vec(),
+        ..RunOptions::default()
+    };
+    let model = match load_all(file, &[opts]) {
+        Ok(mut m) => m.remove(0),
+        Err(e) => return report_invalid(&e),
+    };
+    let rep = hasim::replay::replay(&model, r);
+    use hasim::adapters::policy_stdio::{config_json, input_lines};
+    let config = config_json(&model.policy).to_string() + "\n";
+    for (path, text) in [
+        (files.policy_log, input_lines(&rep.steps)),
+        (files.policy_config, config),
+    ] {
+        let Some(p) = path else { continue };
+        if let Err(e) = hasim::report::atomic::write_atomic(p, text.as_bytes()) {
+            eprintln!("error: writing {}: {e}", p.display());
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if json {
+        hasim::replay::select(&model, &rep, filter)
+            .into_iter()
+            .try_for_each(|e| writeln!(out, "{}", hasim::replay::json_line(e)))
+    } else {
+        write!(out, "{}", hasim::replay::text(&model, &rep, filter))
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    match &rep.violation {
+        Some(v) => {
+            eprintln!(
+                "error: invariant violated in replication {r} at {}: {}",
+                v.time, v.message
+            );
+            ExitCode::from(EXIT_RUNTIME)
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
 fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
     let cfg = match hasim::adapters::policy_stdio::load_config(name, config) {
         Ok(c) => c,
@@ -597,6 +694,26 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),
         Command::Policy { name, config } => policy_adapter(&name, config.as_deref()),
+        Command::Replay {
+            file,
+            seed,
+            replication,
+            from,
+            to,
+            vm,
+            host,
+            json,
+            policy_log,
+            policy_config,
+            set,
+        } => {
+            let filter = hasim::replay::Filter { from, to, vm, host };
+            let files = ReplayFiles {
+                policy_log: policy_log.as_deref(),
+                policy_config: policy_config.as_deref(),
+            };
+            replay(&file, seed, replication, &filter, json, files, &set)
+        }
         Command::Run { file, common, json } => run(&file, &common, json),
         Command::Compare {
             file,

@@ -275,6 +275,17 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
     })
 }
 
+/// A policy's options as the JSON `--config` reads (the inverse of `load_config`).
+pub fn config_json(cfg: &PolicyConfig) -> serde_json::Value {
+    let v = match cfg {
+        PolicyConfig::None => Ok(serde_json::json!({})),
+        PolicyConfig::Masakari(c) => serde_json::to_value(c),
+        PolicyConfig::InstanceHa(c) => serde_json::to_value(c),
+        PolicyConfig::Pca(c) => serde_json::to_value(c),
+    };
+    v.expect("config structs serialise")
+}
+
 /// Writes recorded simulator steps as adapter input: an inventory line before each observation.
 pub fn input_lines(steps: &[crate::engine::RecordedStep]) -> String {
     let mut s = String::new();

@@ -40,6 +40,11 @@ impl Boundary {
     pub(super) fn take_recording(&mut self) -> Vec<RecordedStep> {
         self.recorder.take().unwrap_or_default()
     }
+
+    /// The steps recorded so far (none unless recording).
+    pub(super) fn recorded(&self) -> &[RecordedStep] {
+        self.recorder.as_deref().unwrap_or(&[])
+    }
 }
 
 impl Simulation<'_> {

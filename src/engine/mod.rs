@@ -15,6 +15,7 @@
 //! - `accounting`: the accounting state of each VM, for the ledgers.
 //! - `boundary`: observations to the policy, its commands back, the inventory it reads.
 //! - `invariants`: what must hold after every run.
+//! - `replay_log`: the replay recorder (`hasim replay`), off unless asked for.
 //!
 //! The pending-event set stays O(hosts + domains + moves in flight): a running VM has no event
 //! of its own, heartbeats are computed on demand, monitors schedule only the next tick that
@@ -28,6 +29,7 @@ mod hosts;
 mod invariants;
 mod maintenance;
 mod moves;
+mod replay_log;
 
 use crate::core::queue::{EventQueue, Handle};
 use crate::core::rng::{stream, StreamKind};
@@ -58,6 +60,7 @@ use std::collections::BTreeMap;
 
 pub use crate::metrics::replication::{HaCounters, ReplicationOutput};
 pub use boundary::{InventoryView, RecordedStep};
+pub use replay_log::{Layer, LogEntry, ReplayLog, MAX_LOG_ENTRIES};
 
 /// A hard bound on events in one replication: a scenario that needs more is almost certainly a
 /// unit mistake (a 1 µs repair loop), and stopping beats running for days.
@@ -169,6 +172,8 @@ pub struct Simulation<'m> {
     scratch_workloads: Vec<WorkloadId>,
     /// Reused by `doom_migrations`.
     scratch_slots: Vec<u32>,
+    /// The replay timeline, when recording one (`with_replay_log`).
+    replay: Option<Box<replay_log::ReplayLog>>,
 }
 
 impl<'m> Simulation<'m> {
@@ -267,6 +272,7 @@ impl<'m> Simulation<'m> {
             boundary: boundary::Boundary::new(model.policy.build()),
             scratch_workloads: Vec::new(),
             scratch_slots: Vec::new(),
+            replay: None,
         }
     }
 
@@ -346,13 +352,42 @@ impl<'m> Simulation<'m> {
     pub fn run_recorded(
         mut self,
     ) -> Result<(ReplicationOutput, Vec<RecordedStep>), InvariantViolation> {
+        self.drive()?;
+        let steps = self.boundary.take_recording();
+        Ok((self.finish(), steps))
+    }
+
+    /// Runs to the horizon, or to an invariant violation, recording the replay timeline
+    /// (`with_replay_log`); the timeline and the policy's steps come back either way, so a violation
+    /// can be read up to the instant it happened.
+    pub fn run_logged(
+        mut self,
+    ) -> (
+        Result<ReplicationOutput, InvariantViolation>,
+        ReplayLog,
+        Vec<RecordedStep>,
+    ) {
+        if self.replay.is_none() {
+            self = self.with_replay_log();
+        }
+        let outcome = self.drive();
+        if outcome.is_ok() {
+            self.log_event(self.log_len());
+        }
+        let trace = self.replay.take().map(|t| *t).unwrap_or_default();
+        let steps = self.boundary.take_recording();
+        (outcome.map(|()| self.finish()), trace, steps)
+    }
+
+    /// The event loop, from the first invariant check to the last.
+    fn drive(&mut self) -> Result<(), InvariantViolation> {
         let violation = |s: &Self, message: String| InvariantViolation {
             replication: s.replication,
             time: s.now(),
             message,
         };
         if let Err(m) = self.check_invariants() {
-            return Err(violation(&self, m));
+            return Err(violation(self, m));
         }
         if let Some(t) = &mut self.accounts.timeline {
             t.record(SimTime::ZERO, 0, 0);
@@ -362,7 +397,7 @@ impl<'m> Simulation<'m> {
         while let Some((t, e)) = self.sched.queue.pop() {
             if t < self.now() {
                 return Err(violation(
-                    &self,
+                    self,
                     format!("event {e:?} at {t} is in the past"),
                 ));
             }
@@ -375,14 +410,18 @@ impl<'m> Simulation<'m> {
             a.pending_sum += self.sched.queue.len() as u128;
             if a.events > MAX_EVENTS_PER_REPLICATION {
                 return Err(violation(
-                    &self,
+                    self,
                     format!("more than {MAX_EVENTS_PER_REPLICATION} events"),
                 ));
             }
+            let mark = self.log_len();
             self.dispatch(e);
+            if self.replay.is_some() {
+                self.log_event(mark);
+            }
             if self.sched.queue.overflowed() {
                 return Err(violation(
-                    &self,
+                    self,
                     format!(
                         "more than {} events pending at once",
                         crate::core::queue::MAX_PENDING
@@ -396,10 +435,9 @@ impl<'m> Simulation<'m> {
         }
         self.sched.now = horizon;
         if let Err(m) = self.check_invariants() {
-            return Err(violation(&self, m));
+            return Err(violation(self, m));
         }
-        let steps = self.boundary.take_recording();
-        Ok((self.finish(), steps))
+        Ok(())
     }
 
     fn finish(mut self) -> ReplicationOutput {

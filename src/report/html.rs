@@ -28,6 +28,17 @@ fn shell_word(s: &str) -> String {
     }
 }
 
+/// The run's overrides as `--set` options (`-n` and `--seed` stand for their own).
+fn set_options(model: &Model) -> String {
+    let mut s = String::new();
+    for o in &model.provenance.overrides {
+        if !o.starts_with("simulation.seed=") && !o.starts_with("simulation.replications=") {
+            let _ = write!(s, " --set {}", shell_word(o));
+        }
+    }
+    s
+}
+
 /// The command that reproduces this run exactly (`-n` and `--seed` stand for their overrides).
 pub fn reproduce_command(model: &Model) -> String {
     let mut cmd = format!(
@@ -36,11 +47,19 @@ pub fn reproduce_command(model: &Model) -> String {
         model.simulation.seed,
         model.simulation.replications
     );
-    for o in &model.provenance.overrides {
-        if !o.starts_with("simulation.seed=") && !o.starts_with("simulation.replications=") {
-            let _ = write!(cmd, " --set {}", shell_word(o));
-        }
-    }
+    cmd.push_str(&set_options(model));
+    cmd
+}
+
+/// The command that replays replication `r` of this run (`hasim replay`), as an invariant
+/// failure prints it.
+pub fn replay_command(model: &Model, r: u32) -> String {
+    let mut cmd = format!(
+        "hasim replay {} --seed {} --replication {r}",
+        shell_word(&model.provenance.file.display().to_string()),
+        model.simulation.seed,
+    );
+    cmd.push_str(&set_options(model));
     cmd
 }
 

@@ -10,6 +10,7 @@ mod fuzz;
 mod ha;
 mod hardening;
 mod maintenance;
+mod replay;
 mod scenario_forms;
 mod snapshots;
 mod support;
