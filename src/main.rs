@@ -83,6 +83,9 @@ enum Command {
         /// Print summary.json to stdout instead of the human summary.
         #[arg(long)]
         json: bool,
+        /// Write the [expect] verdicts as JUnit XML to FILE (one test case per check).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Compare two policies on common random numbers (paired differences).
     Compare {
@@ -343,7 +346,7 @@ fn list_written(dir: &Path, written: &[PathBuf]) -> String {
     format!("wrote {}/{{{}}}", dir.display(), names.join(","))
 }
 
-fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
+fn run(file: &Path, common: &Common, json: bool, junit: Option<&Path>) -> ExitCode {
     let model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
@@ -393,6 +396,13 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         return write_failed(&out_dir, e);
     }
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
+    if let Some(p) = junit {
+        let xml = hasim::report::junit::junit(&model, &checks);
+        if let Err(e) = hasim::report::atomic::write_atomic(p, xml.as_bytes()) {
+            eprintln!("error: writing {}: {e}", p.display());
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    }
     let check_lines = hasim::report::text::checks(&checks);
     if json {
         let v = hasim::report::json::summary(&model, &result);
@@ -714,7 +724,12 @@ fn main() -> ExitCode {
             };
             replay(&file, seed, replication, &filter, json, files, &set)
         }
-        Command::Run { file, common, json } => run(&file, &common, json),
+        Command::Run {
+            file,
+            common,
+            json,
+            junit,
+        } => run(&file, &common, json, junit.as_deref()),
         Command::Compare {
             file,
             policies,

@@ -175,16 +175,14 @@ pub fn text_line(model: &Model, e: &LogEntry) -> String {
             from.name(),
             to.name()
         ),
-        LogEntry::Observation { .. } => format!(
-            "{t}  {:<8} <- {}",
-            "policy",
-            policy_value(e).unwrap_or(Value::Null)
-        ),
-        LogEntry::Command { .. } => format!(
-            "{t}  {:<8} -> {}",
-            "policy",
-            policy_value(e).unwrap_or(Value::Null)
-        ),
+        LogEntry::Observation { .. } | LogEntry::Command { .. } => {
+            let arrow = match e {
+                LogEntry::Observation { .. } => "<-",
+                _ => "->",
+            };
+            let what = policy_value(e).unwrap_or(Value::Null);
+            format!("{t}  {:<8} {arrow} {what}", "policy")
+        }
     }
 }
 

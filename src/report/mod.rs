@@ -7,6 +7,7 @@ pub mod experiments;
 pub mod figures;
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod outset;
 pub mod plots;
 pub mod tables;

@@ -210,3 +210,54 @@ fn issue_13_a_bound_on_an_undefined_metric_fails_saying_it_is_undefined() {
         .unwrap()
         .starts_with("undefined"));
 }
+
+#[test]
+fn issue_13_junit_xml_has_one_case_per_check_and_says_why_one_failed() {
+    let dir = scratch("issue_13_junit");
+    let xml = dir.join("expect.xml");
+    let o = hasim(&[
+        "run",
+        "scenarios/hot_database.toml",
+        "-n",
+        "2",
+        "--set",
+        "expect.blackout_ms_p99.mean=<= 500",
+        "--set",
+        "expect.vm_availability.mean=>= 0.5",
+        "--set",
+        "expect.cold_migrations.mean=< 0",
+        "--out",
+        dir.join("o").to_str().unwrap(),
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    // Python's own XML parser judges well-formedness; the cases and failures are read back.
+    let script = r#"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suite = root.find("testsuite")
+print(suite.get("tests"), suite.get("failures"))
+for c in suite.findall("testcase"):
+    f = c.find("failure")
+    print(c.get("name"), "|", "ok" if f is None else f.get("message"))
+"#;
+    let py = std::process::Command::new("python3")
+        .args(["-c", script, xml.to_str().unwrap()])
+        .output()
+        .expect("python3");
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let text = String::from_utf8_lossy(&py.stdout).into_owned();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("o").join("summary.json")).unwrap())
+            .unwrap();
+    let cold = v["metrics"]["cold_migrations"]["mean"].as_f64().unwrap();
+    let want = format!(
+        "3 2\nblackout_ms_p99.mean <= 500 | blackout_ms_p99.mean <= 500: measured undefined (no replication of this run defines the metric)\ncold_migrations.mean < 0 | cold_migrations.mean < 0: measured {cold}\nvm_availability.mean >= 0.5 | ok\n"
+    );
+    assert_eq!(text, want);
+}
