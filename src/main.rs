@@ -338,6 +338,13 @@ fn write_failed(dir: &Path, e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_RUNTIME)
 }
 
+/// Writes `report.html` into a result set's directory.
+fn write_page(dir: &Path, page: &str) -> std::io::Result<PathBuf> {
+    let p = dir.join("report.html");
+    hasim::report::atomic::write_atomic(&p, page.as_bytes())?;
+    Ok(p)
+}
+
 fn list_written(dir: &Path, written: &[PathBuf]) -> String {
     let names: Vec<String> = written
         .iter()
@@ -480,8 +487,14 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         return write_failed(&dir, e);
     }
     written.push(path);
-    match hasim::report::experiments::compare_charts(set.dir(), &c, &a.name) {
-        Ok(w) => written.extend(w),
+    let drawn = match hasim::report::experiments::compare_charts(set.dir(), &c, &a.name) {
+        Ok(d) => d,
+        Err(e) => return write_failed(&dir, e),
+    };
+    written.extend(drawn.paths);
+    let page = hasim::report::pages::compare_report(a, &c, &drawn.figures);
+    match write_page(set.dir(), &page) {
+        Ok(p) => written.push(p),
         Err(e) => return write_failed(&dir, e),
     }
     if let Err(e) = set.commit() {
@@ -578,7 +591,16 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         &metrics,
         &models[0].name,
     ) {
-        Ok(w) => written.extend(w),
+        Ok(d) => {
+            written.extend(d.paths);
+            let page = hasim::report::pages::sweep_report(
+                &models[0], grid, &results, &metrics, &d.figures,
+            );
+            match write_page(set.dir(), &page) {
+                Ok(p) => written.push(p),
+                Err(e) => return write_failed(&dir, e),
+            }
+        }
         Err(e) => return write_failed(&dir, e),
     }
     if let Err(e) = set.commit() {

@@ -86,7 +86,10 @@ pub fn key_label(key: &str) -> String {
         "failures.host.time_between.mean" => "Host MTBF (mean time between crashes)".into(),
         "failures.host.repair.mean" => "Host repair time, mean".into(),
         k if k.starts_with("workloads.") && k.ends_with(".boot_time") => {
-            format!("VM boot time ({})", &k["workloads.".len()..k.len() - ".boot_time".len()])
+            format!(
+                "VM boot time ({})",
+                &k["workloads.".len()..k.len() - ".boot_time".len()]
+            )
         }
         "policy.name" => "HA policy".into(),
         k => k.to_string(),
