@@ -3,7 +3,7 @@
 //! Exit codes (a user contract): 0 ok · 1 runtime error · 2 usage · 3 invalid scenario ·
 //! 4 expectation failed.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::report::outset::OutputSet;
@@ -130,6 +130,16 @@ enum Command {
         /// Override a scenario key by dotted path (repeatable), as the run did.
         #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
         set: Vec<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `hasim man > hasim.1`, `hasim man run > hasim-run.1`.
+    Man {
+        /// A subcommand's own page (hasim-SUBCOMMAND(1)) instead of the overview.
+        subcommand: Option<String>,
     },
     /// Production adapter: observations in, commands out, as JSON lines on stdin/stdout.
     Policy {
@@ -690,6 +700,31 @@ fn replay(
     }
 }
 
+/// `hasim man [SUBCOMMAND]`: the overview page, or one subcommand's (`hasim-run(1)`).
+fn man_page(sub: Option<&str>) -> ExitCode {
+    let cli = Cli::command();
+    let cmd = match sub {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            // clap names are 'static without its `string` feature; this runs once and exits.
+            Some(c) => c
+                .clone()
+                .name(&*Box::leak(format!("hasim-{name}").into_boxed_str())),
+            None => {
+                eprintln!("error: no subcommand {name:?} (see hasim --help)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
 fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
     let cfg = match hasim::adapters::policy_stdio::load_config(name, config) {
         Ok(c) => c,
@@ -726,6 +761,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),
         Command::Policy { name, config } => policy_adapter(&name, config.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "hasim", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man { subcommand } => man_page(subcommand.as_deref()),
         Command::Replay {
             file,
             seed,
