@@ -115,9 +115,9 @@ pub fn folded_table(
     }
     h.push_str("</table>\n");
     if !zero.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<details><summary>{} metrics exactly 0</summary><table>{header}\n",
+            "<details><summary>{} metrics exactly 0</summary><table>{header}",
             zero.len()
         );
         for r in zero {
