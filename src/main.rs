@@ -86,6 +86,15 @@ enum Command {
         /// Write the [expect] verdicts as JUnit XML to FILE (one test case per check).
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Also write what the policy got and answered in one replication: FILE is the input
+        /// of `hasim policy NAME` (an inventory line before each observation), FILE.out the
+        /// commands it must answer, byte for byte, and FILE.config.json the policy's options
+        /// (built-in policies).
+        #[arg(long = "record-policy", value_name = "FILE")]
+        record_policy: Option<PathBuf>,
+        /// The replication --record-policy records (0-based).
+        #[arg(long = "record-replication", value_name = "R", default_value_t = 0)]
+        record_replication: u32,
     },
     /// Compare two policies on common random numbers (paired differences).
     Compare {
@@ -285,7 +294,14 @@ fn run_model(
     }
 }
 
-fn invariant_failure(model: &Model, v: &InvariantViolation) -> ExitCode {
+fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> ExitCode {
+    if v.kind == hasim::engine::ViolationKind::Controller {
+        eprintln!(
+            "error: replication {} at {}: {}",
+            v.replication, v.time, v.message
+        );
+        return ExitCode::from(EXIT_RUNTIME);
+    }
     eprintln!(
         "error: invariant violated in replication {} at {}: {}",
         v.replication, v.time, v.message
@@ -294,6 +310,7 @@ fn invariant_failure(model: &Model, v: &InvariantViolation) -> ExitCode {
         "reproduce with: {}",
         hasim::report::html::replay_command(model, v.replication)
     );
+    let _ = file;
     ExitCode::from(EXIT_RUNTIME)
 }
 
@@ -363,11 +380,89 @@ fn list_written(dir: &Path, written: &[PathBuf]) -> String {
     format!("wrote {}/{{{}}}", dir.display(), names.join(","))
 }
 
-fn run(file: &Path, common: &Common, json: bool, junit: Option<&Path>) -> ExitCode {
-    let model = match load_all(file, &[common.options()]) {
+/// Gives an external controller its files' place inside the staged set: `controllers/SUB/`
+/// (`SUB` empty for a run, `arm-a`/`arm-b` for a comparison, `point-NNNN` for a sweep).
+fn place_controllers(model: &mut Model, set: &OutputSet, sub: &str) {
+    if let hasim::policy::PolicyConfig::External(c) = &mut model.policy {
+        let root = set.dir().join(hasim::report::outset::CONTROLLERS_DIR);
+        c.out_root = Some(if sub.is_empty() { root } else { root.join(sub) });
+    }
+}
+
+/// `run --record-policy FILE`: replication `r` again, recording every observation, written
+/// as `hasim policy` input (FILE) and its expected output (FILE.out).
+fn record_policy(file: &Path, model: &Model, (path, r): &(PathBuf, u32)) -> Result<(), ExitCode> {
+    if matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
+        eprintln!(
+            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
+        );
+        return Err(ExitCode::from(2));
+    }
+    let steps = match hasim::runner::run_recorded(model, *r) {
+        Ok((_, steps)) => steps,
+        Err(v) => return Err(invariant_failure(file, model, &v)),
+    };
+    let sibling = |ext: &str| {
+        let mut o = path.as_os_str().to_owned();
+        o.push(ext);
+        PathBuf::from(o)
+    };
+    let (out, config) = (sibling(".out"), sibling(".config.json"));
+    let mut files = vec![
+        (
+            path.clone(),
+            hasim::adapters::policy_stdio::input_lines(&steps),
+        ),
+        (
+            out.clone(),
+            hasim::adapters::policy_stdio::output_lines(&steps),
+        ),
+    ];
+    let config_text = hasim::adapters::policy_stdio::config_json(&model.policy);
+    if let Some(text) = &config_text {
+        files.push((config.clone(), text.clone()));
+    }
+    for (p, text) in &files {
+        if let Err(e) = hasim::report::atomic::write_atomic(p, text.as_bytes()) {
+            eprintln!("error: --record-policy: writing {}: {e}", p.display());
+            return Err(ExitCode::from(EXIT_RUNTIME));
+        }
+    }
+    eprintln!(
+        "recorded replication {r}: {} observations in {}, {} commands in {}; replay with: hasim policy {}{} < {}",
+        steps.len(),
+        path.display(),
+        steps.iter().map(|s| s.commands.len()).sum::<usize>(),
+        out.display(),
+        model.policy.name(),
+        config_text
+            .map(|_| format!(" --config {}", config.display()))
+            .unwrap_or_default(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn run(
+    file: &Path,
+    common: &Common,
+    json: bool,
+    record: Option<&(PathBuf, u32)>,
+    junit: Option<&Path>,
+) -> ExitCode {
+    let mut model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
+    if let Some((_, r)) = record {
+        if *r >= model.simulation.replications {
+            eprintln!(
+                "error: --record-replication {r}: the run has replications 0..{}",
+                model.simulation.replications
+            );
+            return ExitCode::from(2);
+        }
+    }
     eprintln!(
         "hasim: {} seed {} ({} replications)",
         model.name, model.simulation.seed, model.simulation.replications
@@ -394,6 +489,7 @@ fn run(file: &Path, common: &Common, json: bool, junit: Option<&Path>) -> ExitCo
         Ok(s) => s,
         Err(code) => return code,
     };
+    place_controllers(&mut model, &set, "");
     let mut tables = match hasim::report::tables::RunTables::create(set.dir(), &model) {
         Ok(t) => t,
         Err(e) => return write_failed(&out_dir, e),
@@ -402,13 +498,18 @@ fn run(file: &Path, common: &Common, json: bool, junit: Option<&Path>) -> ExitCo
         tables.write(out)
     }) {
         Ok(r) => r,
-        Err(RunError::Invariant(v)) => return invariant_failure(&model, &v),
+        Err(RunError::Invariant(v)) => return invariant_failure(file, &model, &v),
         Err(RunError::Sink(e)) => return write_failed(&out_dir, e),
     };
     let written = match hasim::report::write_all(set.dir(), &model, &result, tables) {
         Ok(w) => w,
         Err(e) => return write_failed(&out_dir, e),
     };
+    if let Some(rec) = record {
+        if let Err(code) = record_policy(file, &model, rec) {
+            return code;
+        }
+    }
     if let Err(e) = set.commit() {
         return write_failed(&out_dir, e);
     }
@@ -454,7 +555,7 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
             o
         })
         .collect();
-    let models = match load_all(file, &opts) {
+    let mut models = match load_all(file, &opts) {
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
@@ -471,6 +572,9 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    place_controllers(&mut models[0], &set, "arm-a");
+    place_controllers(&mut models[1], &set, "arm-b");
+    let (a, b) = (&models[0], &models[1]);
     eprintln!(
         "hasim: compare {} vs {} on {} seed {}",
         a.policy.name(),
@@ -480,11 +584,11 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
     );
     let ra = match run_model(a, common.threads, a.policy.name()) {
         Ok(r) => r,
-        Err(v) => return invariant_failure(a, &v),
+        Err(v) => return invariant_failure(file, a, &v),
     };
     let rb = match run_model(b, common.threads, b.policy.name()) {
         Ok(r) => r,
-        Err(v) => return invariant_failure(b, &v),
+        Err(v) => return invariant_failure(file, b, &v),
     };
     let c = hasim::compare::from_results(a, b, ra, rb);
     let mut written = Vec::new();
@@ -528,7 +632,7 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             o
         })
         .collect();
-    let models = match load_all(file, &opts) {
+    let mut models = match load_all(file, &opts) {
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
@@ -566,6 +670,9 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         Ok(s) => s,
         Err(code) => return code,
     };
+    for (i, m) in models.iter_mut().enumerate() {
+        place_controllers(m, &set, &format!("point-{i:04}"));
+    }
     eprintln!(
         "hasim: sweep of {} over {} points, seed {}",
         models[0].name,
@@ -580,7 +687,7 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             &format!("point {}/{}", p.index + 1, points.len()),
         ) {
             Ok(r) => results.push((p.clone(), r)),
-            Err(v) => return invariant_failure(m, &v),
+            Err(v) => return invariant_failure(file, m, &v),
         }
     }
     let seed = models[0].simulation.seed;
@@ -665,7 +772,7 @@ fn replay(
     };
     let rep = hasim::replay::replay(&model, r);
     use hasim::adapters::policy_stdio::{config_json, input_lines};
-    let config = config_json(&model.policy).to_string() + "\n";
+    let config = config_json(&model.policy).unwrap_or_else(|| "{}\n".to_string());
     for (path, text) in [
         (files.policy_log, input_lines(&rep.steps)),
         (files.policy_config, config),
@@ -791,7 +898,12 @@ fn main() -> ExitCode {
             common,
             json,
             junit,
-        } => run(&file, &common, json, junit.as_deref()),
+            record_policy,
+            record_replication,
+        } => {
+            let record = record_policy.map(|f| (f, record_replication));
+            run(&file, &common, json, record.as_ref(), junit.as_deref())
+        }
         Command::Compare {
             file,
             policies,

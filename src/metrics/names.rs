@@ -42,6 +42,10 @@ pub fn label(metric: &str) -> String {
         "evacuation_failures" => "Failed evacuations",
         "fencing_failures" => "Fencing failures",
         "false_failovers" => "False failovers",
+        "commands_refused" => "Commands refused by Nova",
+        "controller_crashes" => "Controller crashes",
+        "controller_restarts" => "Controller restarts",
+        "controller_observations_lost" => "Observations lost by the controller",
         other => return other.replace('_', " "),
     };
     fixed.to_string()

@@ -6,6 +6,7 @@ mod cli;
 mod closed_form;
 mod determinism;
 mod experiments;
+mod external;
 mod fuzz;
 mod ha;
 mod hardening;
