@@ -433,7 +433,7 @@ impl<'m> Simulation<'m> {
         self.start();
         self.begin_policy();
         if let Some(m) = self.boundary.take_fatal() {
-            return Err(controller(&self, m));
+            return Err(controller(self, m));
         }
         let horizon = self.sched.horizon;
         loop {
@@ -446,7 +446,7 @@ impl<'m> Simulation<'m> {
                     self.log_event(self.log_len());
                 }
                 if let Some(m) = self.boundary.take_fatal() {
-                    return Err(controller(&self, m));
+                    return Err(controller(self, m));
                 }
             }
             let Some((t, e)) = self.sched.queue.pop() else {
@@ -493,7 +493,7 @@ impl<'m> Simulation<'m> {
         self.sched.now = horizon;
         self.end_policy();
         if let Some(m) = self.boundary.take_fatal() {
-            return Err(controller(&self, m));
+            return Err(controller(self, m));
         }
         if let Err(m) = self.check_invariants() {
             return Err(violation(self, m));
