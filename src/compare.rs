@@ -6,7 +6,7 @@
 
 use crate::engine::InvariantViolation;
 use crate::metrics::paired::{paired, PairedDiff};
-use crate::metrics::summary::registry;
+use crate::metrics::summary::{registry, Interval};
 use crate::runner::{run, RunResult};
 use crate::scenario::model::Model;
 
@@ -40,7 +40,11 @@ pub fn compare(
 /// Compares two finished runs of the same scenario and seed.
 pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult) -> Comparison {
     let (mut rows, mut undefined) = (Vec::new(), Vec::new());
-    for def in registry() {
+    // Derived metrics (nines) have no per-replication values to pair: not compared.
+    for def in registry()
+        .into_iter()
+        .filter(|d| d.interval != Interval::Derived)
+    {
         // Pair only replications where both arms have the metric (recovery time needs an outage).
         let (xs, ys): (Vec<f64>, Vec<f64>) = a
             .per_replication
