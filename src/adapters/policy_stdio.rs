@@ -223,7 +223,8 @@ fn check_observation(
         | Observation::NodeOnline { host }
         | Observation::Fenced { host, .. }
         | Observation::PowerStatus { host, .. }
-        | Observation::NodeFailed { host } => host_ok(*host),
+        | Observation::NodeFailed { host }
+        | Observation::MaintenanceCleared { host } => host_ok(*host),
         Observation::EvacuateResult { vm, host, .. }
         | Observation::MigrateResult { vm, host, .. } => {
             vm_ok(*vm)?;
@@ -286,6 +287,7 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
             PolicyConfig::InstanceHa(serde_json::from_str(&text).map_err(err)?)
         }
         PolicyConfig::Pca(_) => PolicyConfig::Pca(serde_json::from_str(&text).map_err(err)?),
+        PolicyConfig::Gce(_) => PolicyConfig::Gce(serde_json::from_str(&text).map_err(err)?),
         PolicyConfig::External(_) => unreachable!("refused above"),
     })
 }
@@ -297,6 +299,7 @@ pub fn config_json(config: &PolicyConfig) -> Option<String> {
         PolicyConfig::Masakari(c) => serde_json::to_string_pretty(c),
         PolicyConfig::InstanceHa(c) => serde_json::to_string_pretty(c),
         PolicyConfig::Pca(c) => serde_json::to_string_pretty(c),
+        PolicyConfig::Gce(c) => serde_json::to_string_pretty(c),
         PolicyConfig::None | PolicyConfig::External(_) => return None,
     };
     Some(text.expect("policy configurations serialise") + "\n")

@@ -245,27 +245,29 @@ impl Simulation<'_> {
                 }
             }
             Command::StartServer { vm } => {
-                if nova_answers && !self.truth.vm(VmId(vm)).crashed() {
+                let off = self.truth.vm(VmId(vm));
+                if nova_answers && !(off.crashed() || off.powered_off()) {
                     return refuse(
                         409,
                         format!("server {vm}: InstanceInvalidState (vm_state is not stopped)"),
                     );
                 }
-                self.start_guest(VmId(vm))
+                self.start_server(VmId(vm))
             }
             Command::StopServer { vm } => {
                 let v = VmId(vm);
-                if self.truth.vm(v).booted() || self.moves.busy(v) {
-                    // Powering a running guest off needs a stopped state in the truth that
-                    // the accounting honours (issue 10); until then Nova's answer to a stop
-                    // it cannot perform is the honest one.
+                if self.moves.busy(v) || self.migrations.migrating(v).is_some() {
+                    // Nova's stop needs task_state None.
                     return refuse(
                         409,
-                        format!("server {vm}: stopping a running guest is not modelled yet"),
+                        format!("server {vm}: InstanceInvalidState (a move is in progress)"),
                     );
                 }
-                // Not running (crashed, or its host is down): already off, as Nova's
+                // A running guest is powered off and stays SHUTOFF until `start_server`; its
+                // user still wants it, so the time off is downtime (cause `shutoff`). One
+                // not running (crashed, or its host is down) is already off, as Nova's
                 // power-state sync would record it.
+                self.stop_server(v);
             }
             Command::LockServer { vm } => self.records.set_locked(VmId(vm), true),
             Command::UnlockServer { vm } => self.records.set_locked(VmId(vm), false),
@@ -422,9 +424,10 @@ impl api::Inventory for InventoryView<'_, '_> {
                 api::VmStatus::Rebuilding
             } else if s.records.error(v) {
                 api::VmStatus::Error
-            } else if s.truth.vm(v).crashed() {
+            } else if s.truth.vm(v).crashed() || s.truth.vm(v).powered_off() {
                 // The libvirt lifecycle event of a guest that stopped by itself makes Nova
-                // sync its vm_state to stopped (`_sync_instance_power_state`).
+                // sync its vm_state to stopped (`_sync_instance_power_state`); a guest left
+                // SHUTOFF or stopped by its user reads stopped too.
                 api::VmStatus::Stopped
             } else {
                 api::VmStatus::Active
@@ -437,6 +440,7 @@ impl api::Inventory for InventoryView<'_, '_> {
                 }
             }),
             ha_enabled: w.ha,
+            automatic_restart: w.maintenance.automatic_restart,
             evacuable: w.tags.iter().any(|t| t == "evacuable"),
             fault_domain: s
                 .model

@@ -78,12 +78,19 @@ fn pairing_on_common_random_numbers_narrows_the_interval() {
     let base = std::fs::read_to_string("scenarios/quickstart.toml").unwrap();
     let dir = scratch("exp_pairing");
     let path = crate::support::write_scenario(&dir, "q", &base);
-    let a = load(&path, &["simulation.replications=12".into()]).unwrap();
+    // Guests boot with their host only when Nova resumes them (the boot time is moot else).
+    let resume = "nova.resume_guests_state_on_host_boot=true".to_string();
+    let a = load(
+        &path,
+        &["simulation.replications=12".into(), resume.clone()],
+    )
+    .unwrap();
     let b = load(
         &path,
         &[
             "simulation.replications=12".into(),
             "workloads.web.boot_time=10m".into(),
+            resume,
         ],
     )
     .unwrap();

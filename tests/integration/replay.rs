@@ -3,7 +3,7 @@
 //! against the hand computation; the policy log fed back through `hasim policy`; and the
 //! recorder changing no number.
 
-use crate::ha::{scenario, TRACE};
+use crate::ha::{scenario, RESUME, TRACE};
 use crate::support::{hasim, scratch, stderr, stdout};
 use hasim::engine::LogEntry;
 use hasim::metrics::ledger::VmState;
@@ -15,7 +15,12 @@ fn crash_model(policy: &str) -> Model {
     let dir = scratch(&format!("replay_{policy}"));
     std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
     let path = dir.join("s.toml");
-    std::fs::write(&path, scenario(policy, "")).unwrap();
+    // Without HA, guests come back with their host only with Nova's resume option.
+    let mut text = scenario(policy, "");
+    if policy == "none" {
+        text = text.replace("[nova]\n", &format!("[nova]\n{RESUME}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
     load(&path, &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
