@@ -6,7 +6,7 @@
 
 use crate::engine::InvariantViolation;
 use crate::metrics::paired::{paired, PairedDiff};
-use crate::metrics::summary::registry;
+use crate::metrics::summary::{registry, Interval};
 use crate::runner::{run, RunResult};
 use crate::scenario::model::Model;
 
@@ -17,9 +17,13 @@ pub struct Comparison {
     pub a: RunResult,
     pub b: RunResult,
     pub rows: Vec<(String, &'static str, PairedDiff)>,
+    /// Metrics of the registry with no replication in which both arms define them (no live
+    /// migration completed in either, say): `compare.csv` lists them with empty cells.
+    pub undefined: Vec<(String, &'static str)>,
 }
 
-/// Runs both models (identical but for the policy) and compares every metric both report.
+/// Runs both models (identical but for the policy) and compares every metric on the
+/// replications where both arms define it.
 pub fn compare(
     model_a: &Model,
     model_b: &Model,
@@ -35,8 +39,12 @@ pub fn compare(
 
 /// Compares two finished runs of the same scenario and seed.
 pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult) -> Comparison {
-    let mut rows = Vec::new();
-    for def in registry() {
+    let (mut rows, mut undefined) = (Vec::new(), Vec::new());
+    // Derived metrics (nines) have no per-replication values to pair: not compared.
+    for def in registry()
+        .into_iter()
+        .filter(|d| d.interval != Interval::Derived)
+    {
         // Pair only replications where both arms have the metric (recovery time needs an outage).
         let (xs, ys): (Vec<f64>, Vec<f64>) = a
             .per_replication
@@ -44,7 +52,9 @@ pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult
             .zip(&b.per_replication)
             .filter_map(|(ra, rb)| Some((*ra.get(&def.name)?, *rb.get(&def.name)?)))
             .unzip();
-        if !xs.is_empty() {
+        if xs.is_empty() {
+            undefined.push((def.name, def.unit));
+        } else {
             rows.push((def.name, def.unit, paired(&xs, &ys)));
         }
     }
@@ -54,5 +64,6 @@ pub fn from_results(model_a: &Model, model_b: &Model, a: RunResult, b: RunResult
         a,
         b,
         rows,
+        undefined,
     }
 }

@@ -16,6 +16,7 @@ pub mod merge_sweep;
 pub mod metrics;
 pub mod model_io;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;

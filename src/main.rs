@@ -3,7 +3,7 @@
 //! Exit codes (a user contract): 0 ok · 1 runtime error · 2 usage · 3 invalid scenario ·
 //! 4 expectation failed · 5 shards that do not make one run (merge).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::report::outset::OutputSet;
@@ -143,6 +143,9 @@ enum Command {
         /// --features parquet) or none.
         #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = TableFormat::parse)]
         tables: TableFormat,
+        /// Write the [expect] verdicts as JUnit XML to FILE (one test case per check).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
         /// Also write what the policy got and answered in one replication: FILE is the input
         /// of `hasim policy NAME` (an inventory line before each observation), FILE.out the
         /// commands it must answer, byte for byte, and FILE.config.json the policy's options
@@ -164,6 +167,51 @@ enum Command {
         json: bool,
         #[command(flatten)]
         common: Common,
+    },
+    /// One replication's event timeline: truth, monitors, the policy's observations and
+    /// commands, VM state changes.
+    Replay {
+        file: PathBuf,
+        /// The master seed of the run to replay.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+        seed: u64,
+        /// The replication to replay (0-based, as in vms.csv and error messages).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..100_000))]
+        replication: u32,
+        /// Show entries from this simulated time on (a duration: 1h, 90s).
+        #[arg(long, value_parser = parse_time)]
+        from: Option<hasim::core::time::SimTime>,
+        /// Show entries up to this simulated time.
+        #[arg(long, value_parser = parse_time)]
+        to: Option<hasim::core::time::SimTime>,
+        /// Only what concerns this VM (its index), following it from host to host.
+        #[arg(long, conflicts_with = "host")]
+        vm: Option<u32>,
+        /// Only what concerns this host (its index) and the VMs on it.
+        #[arg(long)]
+        host: Option<u32>,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write every observation the policy got, in `hasim policy` input format.
+        #[arg(long = "policy-log", value_name = "FILE")]
+        policy_log: Option<PathBuf>,
+        /// Also write the policy's options as `hasim policy --config` reads them.
+        #[arg(long = "policy-config", value_name = "FILE")]
+        policy_config: Option<PathBuf>,
+        /// Override a scenario key by dotted path (repeatable), as the run did.
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+        set: Vec<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `hasim man > hasim.1`, `hasim man run > hasim-run.1`.
+    Man {
+        /// A subcommand's own page (hasim-SUBCOMMAND(1)) instead of the overview.
+        subcommand: Option<String>,
     },
     /// Production adapter: observations in, commands out, as JSON lines on stdin/stdout.
     Policy {
@@ -245,6 +293,10 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+}
+
+fn parse_time(s: &str) -> Result<hasim::core::time::SimTime, String> {
+    hasim::core::time::parse_duration(s).map(|d| hasim::core::time::SimTime::ZERO + d)
 }
 
 fn parse_set(s: &str) -> Result<String, String> {
@@ -385,13 +437,8 @@ fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> Exit
         v.replication, v.time, v.message
     );
     eprintln!(
-        "reproduce with: {} -n {} --threads 1",
-        hasim::report::html::reproduce_command(model).replacen(
-            &format!("-n {}", model.simulation.replications),
-            "",
-            1
-        ),
-        v.replication + 1
+        "reproduce with: {}",
+        hasim::report::html::replay_command(model, v.replication)
     );
     let _ = file;
     ExitCode::from(EXIT_RUNTIME)
@@ -446,6 +493,13 @@ fn begin_set(dir: &Path) -> Result<OutputSet, ExitCode> {
 fn write_failed(dir: &Path, e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: writing results to {}: {e}", dir.display());
     ExitCode::from(EXIT_RUNTIME)
+}
+
+/// Writes `report.html` into a result set's directory.
+fn write_page(dir: &Path, page: &str) -> std::io::Result<PathBuf> {
+    let p = dir.join("report.html");
+    hasim::report::atomic::write_atomic(&p, page.as_bytes())?;
+    Ok(p)
 }
 
 fn list_written(dir: &Path, written: &[PathBuf]) -> String {
@@ -519,6 +573,7 @@ fn run(
     json: bool,
     tables: TableFormat,
     record: Option<&(PathBuf, u32)>,
+    junit: Option<&Path>,
 ) -> ExitCode {
     if let Err(code) = common.check("run") {
         return code;
@@ -604,7 +659,14 @@ fn run(
         return write_failed(&out_dir, e);
     }
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
-    let check_lines = hasim::report::text::checks(&checks, model.simulation.replications);
+    if let Some(p) = junit {
+        let xml = hasim::report::junit::junit(&model, &checks);
+        if let Err(e) = hasim::report::atomic::write_atomic(p, xml.as_bytes()) {
+            eprintln!("error: writing {}: {e}", p.display());
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    }
+    let check_lines = hasim::report::text::checks(&checks);
     if json {
         let v = hasim::report::json::summary(&model, &result);
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
@@ -687,8 +749,14 @@ fn compare(file: &Path, policies: &[String], json: bool, common: &Common) -> Exi
         return write_failed(&dir, e);
     }
     written.push(path);
-    match hasim::report::experiments::compare_charts(set.dir(), &c, &a.name) {
-        Ok(w) => written.extend(w),
+    let drawn = match hasim::report::experiments::compare_charts(set.dir(), &c, &a.name) {
+        Ok(d) => d,
+        Err(e) => return write_failed(&dir, e),
+    };
+    written.extend(drawn.paths);
+    let page = hasim::report::pages::compare_report(a, &c, &drawn.figures);
+    match write_page(set.dir(), &page) {
+        Ok(p) => written.push(p),
         Err(e) => return write_failed(&dir, e),
     }
     if let Err(e) = set.commit() {
@@ -702,6 +770,95 @@ fn compare(file: &Path, policies: &[String], json: bool, common: &Common) -> Exi
     print!("{}", hasim::report::experiments::compare_text(&c));
     println!("{}", list_written(&dir, &written));
     ExitCode::SUCCESS
+}
+
+/// `hasim replay`: prints the timeline; exit 1 if the replication breaks an invariant (the
+/// timeline up to it is printed first).
+/// The files `hasim replay` writes besides its output.
+struct ReplayFiles<'a> {
+    policy_log: Option<&'a Path>,
+    policy_config: Option<&'a Path>,
+}
+
+fn replay(
+    file: &Path,
+    seed: u64,
+    r: u32,
+    filter: &hasim::replay::Filter,
+    json: bool,
+    files: ReplayFiles<'_>,
+    set: &[String],
+) -> ExitCode {
+    use std::io::Write;
+    let opts = RunOptions {
+        seed: Some(seed),
+        set: set.to_vec(),
+        ..RunOptions::default()
+    };
+    let model = match load_all(file, &[opts]) {
+        Ok(mut m) => m.remove(0),
+        Err(e) => return report_invalid(&e),
+    };
+    let rep = hasim::replay::replay(&model, r);
+    use hasim::adapters::policy_stdio::{config_json, input_lines};
+    let config = config_json(&model.policy).unwrap_or_else(|| "{}\n".to_string());
+    for (path, text) in [
+        (files.policy_log, input_lines(&rep.steps)),
+        (files.policy_config, config),
+    ] {
+        let Some(p) = path else { continue };
+        if let Err(e) = hasim::report::atomic::write_atomic(p, text.as_bytes()) {
+            eprintln!("error: writing {}: {e}", p.display());
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if json {
+        hasim::replay::select(&model, &rep, filter)
+            .into_iter()
+            .try_for_each(|e| writeln!(out, "{}", hasim::replay::json_line(e)))
+    } else {
+        write!(out, "{}", hasim::replay::text(&model, &rep, filter))
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    match &rep.violation {
+        Some(v) => {
+            eprintln!(
+                "error: invariant violated in replication {r} at {}: {}",
+                v.time, v.message
+            );
+            ExitCode::from(EXIT_RUNTIME)
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// `hasim man [SUBCOMMAND]`: the overview page, or one subcommand's (`hasim-run(1)`).
+fn man_page(sub: Option<&str>) -> ExitCode {
+    let cli = Cli::command();
+    let cmd = match sub {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            // clap names are 'static without its `string` feature; this runs once and exits.
+            Some(c) => c
+                .clone()
+                .name(&*Box::leak(format!("hasim-{name}").into_boxed_str())),
+            None => {
+                eprintln!("error: no subcommand {name:?} (see hasim --help)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
 }
 
 fn policy_adapter(name: &str, config: Option<&Path>) -> ExitCode {
@@ -740,16 +897,49 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),
         Command::Policy { name, config } => policy_adapter(&name, config.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "hasim", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man { subcommand } => man_page(subcommand.as_deref()),
+        Command::Replay {
+            file,
+            seed,
+            replication,
+            from,
+            to,
+            vm,
+            host,
+            json,
+            policy_log,
+            policy_config,
+            set,
+        } => {
+            let filter = hasim::replay::Filter { from, to, vm, host };
+            let files = ReplayFiles {
+                policy_log: policy_log.as_deref(),
+                policy_config: policy_config.as_deref(),
+            };
+            replay(&file, seed, replication, &filter, json, files, &set)
+        }
         Command::Run {
             file,
             common,
             json,
             tables,
+            junit,
             record_policy,
             record_replication,
         } => {
             let record = record_policy.map(|f| (f, record_replication));
-            run(&file, &common, json, tables, record.as_ref())
+            run(
+                &file,
+                &common,
+                json,
+                tables,
+                record.as_ref(),
+                junit.as_deref(),
+            )
         }
         Command::Compare {
             file,

@@ -135,7 +135,9 @@ pub fn merge_sweeps(dirs: &[PathBuf], out: &Path) -> Result<Merged, MergeError> 
         shard: None,
         results: &results,
     };
-    let mut written = write_sweep_files(out, &files).map_err(MergeError::Io)?;
+    // No report.html: its header describes the first point's model, which merge does not
+    // rebuild (as a merged run draws no charts); the sweep of the whole grid writes one.
+    let (mut written, _) = write_sweep_files(out, &files).map_err(MergeError::Io)?;
     written.push(out.join("points"));
     Ok((written, results))
 }

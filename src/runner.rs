@@ -186,6 +186,7 @@ impl RunResult {
                     mean,
                     ci95: ci95.map(|c| clamp_to_range(c, FRACTION_OF_TIME)),
                     unit: FRACTION_OF_TIME,
+                    replications_defined: xs.len(),
                 }
             })
             .collect();

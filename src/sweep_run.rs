@@ -244,7 +244,12 @@ pub struct SweepFiles<'a> {
 }
 
 /// Writes `sweep.csv`, `sweep.json` and the charts into `dir`; returns their paths.
-pub fn write_sweep_files(dir: &Path, sweep: &SweepFiles<'_>) -> Result<Vec<PathBuf>, String> {
+/// Writes `sweep.csv`, `sweep.json` and the charts; returns the paths and the charts' figures
+/// (for a report page).
+pub fn write_sweep_files(
+    dir: &Path,
+    sweep: &SweepFiles<'_>,
+) -> Result<(Vec<PathBuf>, Vec<crate::report::html::Figure>), String> {
     use crate::report::experiments::{sweep_charts, sweep_csv};
     let mut written = Vec::new();
     let csv = sweep_csv(sweep.axes, sweep.results, sweep.seed).map_err(|e| e.to_string())?;
@@ -256,12 +261,7 @@ pub fn write_sweep_files(dir: &Path, sweep: &SweepFiles<'_>) -> Result<Vec<PathB
     let path = dir.join("sweep.json");
     atomic::write_atomic(&path, &m).map_err(|e| e.to_string())?;
     written.push(path);
-    written.extend(sweep_charts(
-        dir,
-        sweep.axes,
-        sweep.results,
-        sweep.metrics,
-        sweep.name,
-    )?);
-    Ok(written)
+    let drawn = sweep_charts(dir, sweep.axes, sweep.results, sweep.metrics, sweep.name)?;
+    written.extend(drawn.paths);
+    Ok((written, drawn.figures))
 }

@@ -78,7 +78,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitCode {
     );
     print!("{}", hasim::report::text::summary(&model, &result));
     let checks = hasim::metrics::expect::evaluate(&model.expectations, &result.metrics);
-    print!("{}", hasim::report::text::checks(&checks, n));
+    print!("{}", hasim::report::text::checks(&checks));
     println!("{}", list_written(out, &written));
     let failed = checks.iter().filter(|c| !c.passed).count();
     if failed > 0 {

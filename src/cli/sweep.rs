@@ -129,9 +129,23 @@ pub fn sweep(file: &Path, req: &SweepRequest<'_>, common: &Common) -> ExitCode {
         results: &results,
     };
     let written = match write_sweep_files(set.dir(), &files) {
-        Ok(w) => w,
+        Ok((w, figures)) => {
+            let mut w = w;
+            if req.points.is_none() {
+                // A shard's page would show a part of the grid; merge writes none either.
+                let page = hasim::report::pages::sweep_report(
+                    &models[0], grid, &results, &metrics, &figures,
+                );
+                match write_page(set.dir(), &page) {
+                    Ok(p) => w.push(p),
+                    Err(e) => return write_failed(&dir, e),
+                }
+            }
+            w
+        }
         Err(e) => return write_failed(&dir, e),
     };
+
     if let Err(e) = set.commit() {
         return write_failed(&dir, e);
     }

@@ -63,6 +63,12 @@ impl Simulation<'_> {
 
     pub(super) fn refresh_vm(&mut self, v: VmId) {
         let s = self.vm_state(v);
+        if self.replay.is_some() {
+            let old = self.accounts.ledger.state(v);
+            if old != s {
+                self.log_vm(v, old, s);
+            }
+        }
         self.accounts.ledger.set(v, self.sched.now, s);
     }
 

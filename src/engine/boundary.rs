@@ -57,6 +57,11 @@ impl Boundary {
         self.recorder.take().unwrap_or_default()
     }
 
+    /// The steps recorded so far (none unless recording).
+    pub(super) fn recorded(&self) -> &[RecordedStep] {
+        self.recorder.as_deref().unwrap_or(&[])
+    }
+
     /// Observations wait for the end of their instant (a stepping policy only).
     pub(super) fn step_pending(&self) -> bool {
         self.steps && !self.observations.is_empty()

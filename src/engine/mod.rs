@@ -16,6 +16,7 @@
 //! - `accounting`: the accounting state of each VM, for the ledgers.
 //! - `boundary`: observations to the policy, its commands back, the inventory it reads.
 //! - `invariants`: what must hold after every run.
+//! - `replay_log`: the replay recorder (`hasim replay`), off unless asked for.
 //!
 //! The pending-event set stays O(hosts + domains + moves in flight): a running VM has no event
 //! of its own, heartbeats are computed on demand, monitors schedule only the next tick that
@@ -30,6 +31,7 @@ mod invariants;
 mod maintenance;
 mod moves;
 mod operator;
+mod replay_log;
 
 use crate::core::queue::{EventQueue, Handle};
 use crate::core::rng::{stream, StreamKind};
@@ -63,6 +65,7 @@ use std::collections::BTreeMap;
 
 pub use crate::metrics::replication::{HaCounters, ReplicationOutput};
 pub use boundary::{InventoryView, RecordedStep};
+pub use replay_log::{Layer, LogEntry, ReplayLog, MAX_LOG_ENTRIES};
 
 /// A hard bound on events in one replication: a scenario that needs more is almost certainly a
 /// unit mistake (a 1 µs repair loop), and stopping beats running for days.
@@ -191,6 +194,8 @@ pub struct Simulation<'m> {
     scratch_workloads: Vec<WorkloadId>,
     /// Reused by `doom_migrations`.
     scratch_slots: Vec<u32>,
+    /// The replay timeline, when recording one (`with_replay_log`).
+    replay: Option<Box<replay_log::ReplayLog>>,
 }
 
 impl<'m> Simulation<'m> {
@@ -315,6 +320,7 @@ impl<'m> Simulation<'m> {
             boundary: boundary::Boundary::new(policy),
             scratch_workloads: Vec::new(),
             scratch_slots: Vec::new(),
+            replay: None,
         }
     }
 
@@ -402,6 +408,35 @@ impl<'m> Simulation<'m> {
     pub fn run_recorded(
         mut self,
     ) -> Result<(ReplicationOutput, Vec<RecordedStep>), InvariantViolation> {
+        self.drive()?;
+        let steps = self.boundary.take_recording();
+        Ok((self.finish(), steps))
+    }
+
+    /// Runs to the horizon, or to an invariant violation, recording the replay timeline
+    /// (`with_replay_log`); the timeline and the policy's steps come back either way, so a violation
+    /// can be read up to the instant it happened.
+    pub fn run_logged(
+        mut self,
+    ) -> (
+        Result<ReplicationOutput, InvariantViolation>,
+        ReplayLog,
+        Vec<RecordedStep>,
+    ) {
+        if self.replay.is_none() {
+            self = self.with_replay_log();
+        }
+        let outcome = self.drive();
+        if outcome.is_ok() {
+            self.log_event(self.log_len());
+        }
+        let trace = self.replay.take().map(|t| *t).unwrap_or_default();
+        let steps = self.boundary.take_recording();
+        (outcome.map(|()| self.finish()), trace, steps)
+    }
+
+    /// The event loop, from the first invariant check to the last.
+    fn drive(&mut self) -> Result<(), InvariantViolation> {
         let violation = |s: &Self, message: String| InvariantViolation {
             replication: s.replication,
             time: s.now(),
@@ -413,7 +448,7 @@ impl<'m> Simulation<'m> {
             ..violation(s, message)
         };
         if let Err(m) = self.check_invariants() {
-            return Err(violation(&self, m));
+            return Err(violation(self, m));
         }
         if let Some(t) = &mut self.accounts.timeline {
             t.record(SimTime::ZERO, 0, 0);
@@ -421,7 +456,7 @@ impl<'m> Simulation<'m> {
         self.start();
         self.begin_policy();
         if let Some(m) = self.boundary.take_fatal() {
-            return Err(controller(&self, m));
+            return Err(controller(self, m));
         }
         let horizon = self.sched.horizon;
         loop {
@@ -430,8 +465,11 @@ impl<'m> Simulation<'m> {
                 // Every event of this instant is in: deliver its step (whose commands may
                 // queue more events, now or later, before the next one is taken).
                 self.deliver_step();
+                if self.replay.is_some() {
+                    self.log_event(self.log_len());
+                }
                 if let Some(m) = self.boundary.take_fatal() {
-                    return Err(controller(&self, m));
+                    return Err(controller(self, m));
                 }
             }
             let Some((t, e)) = self.sched.queue.pop() else {
@@ -439,7 +477,7 @@ impl<'m> Simulation<'m> {
             };
             if t < self.now() {
                 return Err(violation(
-                    &self,
+                    self,
                     format!("event {e:?} at {t} is in the past"),
                 ));
             }
@@ -452,14 +490,18 @@ impl<'m> Simulation<'m> {
             a.pending_sum += self.sched.queue.len() as u128;
             if a.events > MAX_EVENTS_PER_REPLICATION {
                 return Err(violation(
-                    &self,
+                    self,
                     format!("more than {MAX_EVENTS_PER_REPLICATION} events"),
                 ));
             }
+            let mark = self.log_len();
             self.dispatch(e);
+            if self.replay.is_some() {
+                self.log_event(mark);
+            }
             if self.sched.queue.overflowed() {
                 return Err(violation(
-                    &self,
+                    self,
                     format!(
                         "more than {} events pending at once",
                         crate::core::queue::MAX_PENDING
@@ -474,13 +516,12 @@ impl<'m> Simulation<'m> {
         self.sched.now = horizon;
         self.end_policy();
         if let Some(m) = self.boundary.take_fatal() {
-            return Err(controller(&self, m));
+            return Err(controller(self, m));
         }
         if let Err(m) = self.check_invariants() {
-            return Err(violation(&self, m));
+            return Err(violation(self, m));
         }
-        let steps = self.boundary.take_recording();
-        Ok((self.finish(), steps))
+        Ok(())
     }
 
     fn finish(mut self) -> ReplicationOutput {

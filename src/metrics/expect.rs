@@ -116,13 +116,46 @@ pub fn parse_condition(text: &str) -> Result<(Op, f64), String> {
     Ok((op, value))
 }
 
+/// Why a check has no measured value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unmeasured {
+    /// No replication defines the metric (`null` in `summary.json`): a blackout needs a
+    /// completed live migration, a recovery time an outage, a maintenance metric a campaign,
+    /// nines an availability below 1.
+    Undefined,
+    /// The metric is defined in fewer than 2 replications, too few for a 95 % interval.
+    TooFewForInterval(usize),
+    /// The interval is open: a bound of perfect availability has no finite nines.
+    OpenInterval,
+}
+
+impl fmt::Display for Unmeasured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unmeasured::Undefined => {
+                write!(f, "undefined (no replication of this run defines the metric)")
+            }
+            Unmeasured::TooFewForInterval(k) => write!(
+                f,
+                "nothing (a 95 % interval needs the metric in at least 2 replications; it is defined in {k})"
+            ),
+            Unmeasured::OpenInterval => write!(
+                f,
+                "nothing (the interval is open: perfect availability has no finite nines)"
+            ),
+        }
+    }
+}
+
 /// The outcome of one check.
 #[derive(Clone, Debug)]
 pub struct CheckResult {
     pub expectation: Expectation,
-    /// `None` when the run produced no such value (an interval with one replication, nines of
-    /// perfect availability): the check fails, because it could not be shown to hold.
+    /// `None` when the run produced no such value (see `unmeasured`): the check fails, because
+    /// it could not be shown to hold.
     pub measured: Option<f64>,
+    /// Why `measured` is `None`.
+    pub unmeasured: Option<Unmeasured>,
     pub passed: bool,
 }
 
@@ -133,16 +166,23 @@ pub fn evaluate(
     expectations
         .iter()
         .map(|e| {
-            let measured = metrics.get(&e.metric).and_then(|m| match e.stat {
-                Stat::Mean => Some(m.mean),
-                Stat::Ci95Low => m.ci95.map(|c| c.0),
-                Stat::Ci95High => m.ci95.map(|c| c.1),
-            });
-            let passed = measured.is_some_and(|x| e.op.holds(x, e.value));
+            let measured = match metrics.get(&e.metric) {
+                None => Err(Unmeasured::Undefined),
+                Some(m) => match (e.stat, m.ci95) {
+                    (Stat::Mean, _) => Ok(m.mean),
+                    (Stat::Ci95Low, Some(c)) => Ok(c.0),
+                    (Stat::Ci95High, Some(c)) => Ok(c.1),
+                    (_, None) if m.replications_defined < 2 => {
+                        Err(Unmeasured::TooFewForInterval(m.replications_defined))
+                    }
+                    (_, None) => Err(Unmeasured::OpenInterval),
+                },
+            };
             CheckResult {
                 expectation: e.clone(),
-                measured,
-                passed,
+                measured: measured.ok(),
+                unmeasured: measured.err(),
+                passed: measured.is_ok_and(|x| e.op.holds(x, e.value)),
             }
         })
         .collect()
@@ -166,6 +206,7 @@ mod tests {
                 mean: 0.5,
                 ci95: None,
                 unit: "",
+                replications_defined: 1,
             },
         );
         let e = |stat, op, value| Expectation {
@@ -187,5 +228,21 @@ mod tests {
             [true, false, false]
         );
         assert_eq!(r[2].measured, None);
+        assert_eq!(r[2].unmeasured, Some(Unmeasured::TooFewForInterval(1)));
+        // A bound on a metric no replication defines fails, and says why.
+        let u = evaluate(
+            &[Expectation {
+                metric: "blackout_ms_p99".into(),
+                ..e(Stat::Mean, Op::Le, 500.0)
+            }],
+            &m,
+        );
+        assert!(!u[0].passed);
+        assert_eq!(u[0].unmeasured, Some(Unmeasured::Undefined));
+        assert!(u[0]
+            .unmeasured
+            .unwrap()
+            .to_string()
+            .starts_with("undefined"));
     }
 }

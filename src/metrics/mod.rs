@@ -3,6 +3,7 @@
 
 pub mod expect;
 pub mod ledger;
+pub mod names;
 pub mod paired;
 pub mod pooled;
 pub mod replication;

@@ -38,12 +38,15 @@ pub struct MetricDef {
     pub interval: Interval,
 }
 
-/// One metric aggregated over replications.
+/// One metric aggregated over the replications in which it is defined.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricSummary {
     pub mean: f64,
     pub ci95: Option<(f64, f64)>,
     pub unit: &'static str,
+    /// How many replications define the metric (the mean and interval are over those): a
+    /// recovery time needs an outage, a blackout a completed live migration.
+    pub replications_defined: usize,
 }
 
 const MIN_PER_VM_YEAR: &str = "minutes per VM-year";
@@ -329,20 +332,20 @@ pub fn clamp_to_range((lo, hi): (f64, f64), unit: &str) -> (f64, f64) {
 /// The unit of the hosts-down concurrency fractions.
 pub const FRACTION_OF_TIME: &str = "fraction of time";
 
-/// Aggregates per-replication metrics (in replication order) into mean and interval.
+/// Aggregates per-replication metrics (in replication order) into mean and interval. A metric
+/// a replication does not define (`replication_metrics` leaves it out) is aggregated over the
+/// replications that do, with their count; a metric no replication defines is absent from the
+/// map, and `summary.json` writes it as `null`.
 pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSummary> {
     let mut out = BTreeMap::new();
-    if per_rep.is_empty() {
-        return out;
-    }
     for def in registry() {
-        let Some(xs) = per_rep
+        let xs: Vec<f64> = per_rep
             .iter()
-            .map(|m| m.get(&def.name).copied())
-            .collect::<Option<Vec<f64>>>()
-        else {
+            .filter_map(|m| m.get(&def.name).copied())
+            .collect();
+        if xs.is_empty() {
             continue;
-        };
+        }
         let (mean, ci95) = match def.interval {
             Interval::StudentT => {
                 let (mean, ci95) = mean_ci95(&xs);
@@ -363,6 +366,7 @@ pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSu
                 mean,
                 ci95,
                 unit: def.unit,
+                replications_defined: xs.len(),
             },
         );
     }
@@ -386,6 +390,7 @@ pub fn aggregate(per_rep: &[BTreeMap<String, f64>]) -> BTreeMap<String, MetricSu
                     mean,
                     ci95,
                     unit: "nines",
+                    replications_defined: a.replications_defined,
                 },
             );
         }
@@ -411,8 +416,32 @@ mod tests {
             .collect();
         let out = aggregate(&reps);
         assert_eq!(out["vm_availability"].ci95, Some((0.0, 1.0)));
+        assert_eq!(out["vm_availability"].replications_defined, 2);
         let (lo, hi) = out["host_failures"].ci95.unwrap();
         assert_eq!(lo, 0.0);
         assert!(hi > 1.0, "counts have no upper bound");
+    }
+
+    #[test]
+    fn a_metric_is_aggregated_over_the_replications_that_define_it() {
+        // Recovery time in replications 0 and 2 only (replication 1 had no outage).
+        let reps: Vec<BTreeMap<String, f64>> = [Some(10.0), None, Some(20.0)]
+            .iter()
+            .map(|r| {
+                let mut m = BTreeMap::new();
+                m.insert("host_failures".to_string(), 1.0);
+                if let Some(x) = r {
+                    m.insert("recovery_time_s_mean".to_string(), *x);
+                }
+                m
+            })
+            .collect();
+        let out = aggregate(&reps);
+        let r = &out["recovery_time_s_mean"];
+        assert_eq!((r.mean, r.replications_defined), (15.0, 2));
+        assert_eq!(out["host_failures"].replications_defined, 3);
+        // Defined nowhere: absent, written as null by summary.json.
+        assert!(!out.contains_key("blackout_ms_p50"));
+        assert!(aggregate(&[]).is_empty());
     }
 }

@@ -1,9 +1,12 @@
 //! Outputs of `compare` and `sweep`: tidy CSV tables, charts and a short text table.
 
-use super::plots::{write_chart, BandLines, BandPoint, IntervalRows};
+use super::html::{figure, Figure};
+use super::plots::{write_chart, BandLines, BandPoint, Chart, IntervalRows};
 use super::tables::float_text;
 use super::text::num;
 use crate::compare::Comparison;
+use crate::metrics::names::{self, key_label, label};
+use crate::metrics::summary::registry;
 use crate::runner::RunResult;
 use crate::sweep::{x_values, Axis, Point, XValues};
 use std::fmt::Write;
@@ -13,6 +16,22 @@ fn ci_cells(ci: Option<(f64, f64)>) -> [String; 2] {
     match ci {
         Some((lo, hi)) => [float_text(lo), float_text(hi)],
         None => [String::new(), String::new()],
+    }
+}
+
+/// Charts written to a directory, and the same charts as SVG text for the report.
+#[derive(Default)]
+pub struct Drawn {
+    pub paths: Vec<PathBuf>,
+    pub figures: Vec<Figure>,
+}
+
+impl Drawn {
+    /// Writes `chart` into `dir` (SVG and PNG) and keeps it for the report with `caption`.
+    pub fn add<C: Chart>(&mut self, dir: &Path, caption: &str, chart: &C) -> Result<(), String> {
+        self.paths.extend(write_chart(dir, chart)?);
+        self.figures.push(figure(caption, chart)?);
+        Ok(())
     }
 }
 
@@ -53,6 +72,18 @@ pub fn compare_csv(c: &Comparison, seed: u64) -> csv::Result<Vec<u8>> {
             d.pairs.to_string(),
             seed.to_string(),
         ])?;
+    }
+    // Undefined in every pair of replications: the row is there, its numbers are empty.
+    for (name, unit) in &c.undefined {
+        let mut row = vec![
+            name.clone(),
+            unit.to_string(),
+            c.policy_a.clone(),
+            c.policy_b.clone(),
+        ];
+        row.extend((0..8).map(|_| String::new()));
+        row.extend(["0".to_string(), seed.to_string()]);
+        w.write_record(&row)?;
     }
     Ok(w.into_inner().expect("in-memory writer"))
 }
@@ -105,12 +136,20 @@ pub fn compare_text(c: &Comparison) -> String {
                 .unwrap_or_else(|| "-".into())
         );
     }
+    if !c.undefined.is_empty() {
+        let names: Vec<&str> = c.undefined.iter().map(|(n, _)| n.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "undefined (no replication where both arms define it): {}",
+            names.join(", ")
+        );
+    }
     s
 }
 
 /// Charts of a comparison: downtime differences with paired intervals, and availability with
 /// paired against unpaired intervals (what common random numbers buy).
-pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Vec<PathBuf>, String> {
+pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Drawn, String> {
     let title = format!(
         "{scenario}: {} − {} (paired 95 % intervals)",
         c.policy_b, c.policy_a
@@ -118,6 +157,14 @@ pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Vec<
     let row = |name: &str, d: &crate::metrics::paired::PairedDiff, ci: Option<(f64, f64)>| {
         let (lo, hi) = ci.unwrap_or((d.mean_diff, d.mean_diff));
         (name.to_string(), d.mean_diff, lo, hi)
+    };
+    // Downtime rows drop the shared "Downtime per VM-year" the axis already says.
+    let short = |n: &str| {
+        let l = label(n);
+        l.strip_prefix("Downtime per VM-year")
+            .map(|r| r.trim_start_matches([':', ',', ' ']).to_string())
+            .filter(|r| !r.is_empty())
+            .unwrap_or(l)
     };
     let downtime: Vec<_> = c
         .rows
@@ -127,7 +174,7 @@ pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Vec<
                 && (d.mean_a != 0.0 || d.mean_b != 0.0)
                 && !n.ends_with("_max")
         })
-        .map(|(n, _, d)| row(n, d, d.paired_ci95))
+        .map(|(n, _, d)| row(&short(n), d, d.paired_ci95))
         .collect();
     let mut availability = Vec::new();
     for (n, _, d) in c
@@ -135,31 +182,38 @@ pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Vec<
         .iter()
         .filter(|(n, _, _)| n == "vm_availability" || n == "host_availability")
     {
-        availability.push(row(&format!("{n} (paired)"), d, d.paired_ci95));
-        availability.push(row(&format!("{n} (unpaired)"), d, d.unpaired_ci95));
+        availability.push(row(&format!("{}, paired", label(n)), d, d.paired_ci95));
+        availability.push(row(&format!("{}, unpaired", label(n)), d, d.unpaired_ci95));
     }
-    let mut written = write_chart(
+    let mut drawn = Drawn::default();
+    drawn.add(
         dir,
+        "Paired difference of mean downtime per VM-year (B − A), with its 95 % paired-t interval.",
         &IntervalRows {
             stem: "compare_downtime".into(),
             title: title.clone(),
-            x_desc: "difference (minutes per VM-year)".into(),
+            x_desc: format!(
+                "downtime difference {} − {} (min / VM-year)",
+                c.policy_b, c.policy_a
+            ),
             rows: downtime,
         },
     )?;
-    written.extend(write_chart(
+    drawn.add(
         dir,
+        "Availability difference (B − A): the paired interval against the unpaired (Welch) one on the same replications, what common random numbers buy.",
         &IntervalRows {
             stem: "compare_availability".into(),
             title: format!(
                 "{scenario}: {} − {}, paired vs unpaired 95 % intervals",
                 c.policy_b, c.policy_a
             ),
-            x_desc: "difference (fraction)".into(),
+            x_desc: format!("availability difference {} − {}", c.policy_b, c.policy_a),
             rows: availability,
         },
-    )?);
-    Ok(written)
+    )?;
+    super::overlays::compare_overlays(dir, c, scenario, &mut drawn)?;
+    Ok(drawn)
 }
 
 /// Extra typed columns of an axis in `sweep.csv`: a duration axis also in seconds, as
@@ -198,13 +252,21 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
     // Added columns go last, so readers that index columns by position are not moved.
     header.extend(seconds.iter().flatten().map(|(name, _)| name.clone()));
     w.write_record(&header)?;
+    // Every metric of the registry at every point; one no replication defines has empty cells
+    // and 0 replications (the count is of the replications its interval is over). Rows sorted
+    // by metric name, as they always were.
+    let mut defs = registry();
+    defs.sort_by(|a, b| a.name.cmp(&b.name));
     for (p, r) in points {
-        for (name, m) in &r.metrics {
+        for def in defs.iter().cloned() {
             let mut row = vec![p.index.to_string()];
             row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
-            let [lo, hi] = ci_cells(m.ci95);
-            row.extend([name.clone(), float_text(m.mean), lo, hi, m.unit.to_string()]);
-            row.push(r.replications.len().to_string());
+            let (mean, [lo, hi], n) = match r.metrics.get(&def.name) {
+                Some(m) => (float_text(m.mean), ci_cells(m.ci95), m.replications_defined),
+                None => (String::new(), ci_cells(None), 0),
+            };
+            row.extend([def.name, mean, lo, hi, def.unit.to_string()]);
+            row.push(n.to_string());
             row.push(seed.to_string());
             for ((a, s), (_, v)) in axes.iter().zip(&seconds).zip(&p.assignments) {
                 if let Some((_, secs)) = s {
@@ -227,11 +289,17 @@ pub fn sweep_json(points: &[(Point, RunResult)], seed: u64) -> serde_json::Value
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
-        for (name, m) in &r.metrics {
+        // The rows of sweep.csv: every registry metric, null where no replication defines it.
+        let mut defs = registry();
+        defs.sort_by(|a, b| a.name.cmp(&b.name));
+        for def in defs {
+            let m = r.metrics.get(&def.name);
             rows.push(serde_json::json!({
-                "point": p.index, "axes": a, "metric": name, "mean": m.mean,
-                "ci95_low": m.ci95.map(|c| c.0), "ci95_high": m.ci95.map(|c| c.1),
-                "unit": m.unit, "replications": r.replications.len(), "seed": seed.to_string(),
+                "point": p.index, "axes": a, "metric": def.name, "mean": m.map(|m| m.mean),
+                "ci95_low": m.and_then(|m| m.ci95.map(|c| c.0)),
+                "ci95_high": m.and_then(|m| m.ci95.map(|c| c.1)),
+                "unit": def.unit, "replications": m.map_or(0, |m| m.replications_defined),
+                "seed": seed.to_string(),
             }));
         }
     }
@@ -246,17 +314,17 @@ pub fn sweep_charts(
     points: &[(Point, RunResult)],
     metrics: &[String],
     scenario: &str,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Drawn, String> {
     let first = &axes[0];
     let (xs, x_labels, unit) = match x_values(first) {
         XValues::Numeric { values, unit } => (values, None, unit),
         XValues::Categories(c) => ((0..c.len()).map(|i| i as f64).collect(), Some(c), None),
     };
     let x_desc = match unit {
-        Some(u) => format!("{} ({u})", first.key),
-        None => first.key.clone(),
+        Some(u) => format!("{} ({u})", key_label(&first.key)),
+        None => key_label(&first.key),
     };
-    let mut written = Vec::new();
+    let mut drawn = Drawn::default();
     for metric in metrics {
         let mut series: Vec<(String, Vec<BandPoint>)> = Vec::new();
         for (p, r) in points {
@@ -270,10 +338,10 @@ pub fn sweep_charts(
                 .expect("first axis value");
             let label: Vec<String> = p.assignments[1..]
                 .iter()
-                .map(|(k, v)| format!("{k}={v}"))
+                .map(|(k, v)| format!("{} = {v}", key_label(k)))
                 .collect();
             let label = if label.is_empty() {
-                metric.clone()
+                names::label(metric)
             } else {
                 label.join(", ")
             };
@@ -293,17 +361,22 @@ pub fn sweep_charts(
             .iter()
             .find_map(|(_, r)| r.metrics.get(metric).map(|m| m.unit))
             .unwrap_or("");
-        written.extend(write_chart(
+        drawn.add(
             dir,
+            &format!(
+                "{} against {}, mean and 95 % band over the replications of each point.",
+                names::label(metric),
+                key_label(&first.key)
+            ),
             &BandLines {
                 stem: format!("sweep_{metric}"),
-                title: format!("{scenario}: {metric} (mean, 95 % band)"),
+                title: format!("{scenario}: {} (mean, 95 % band)", names::label(metric)),
                 x_desc: x_desc.clone(),
-                y_desc: format!("{metric} ({unit})"),
+                y_desc: names::with_unit(metric, unit),
                 x_labels: x_labels.clone(),
                 series,
             },
-        )?);
+        )?;
     }
-    Ok(written)
+    Ok(drawn)
 }

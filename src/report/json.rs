@@ -7,7 +7,7 @@
 //! many. `per_replication` holds each replication's values (see `replications`).
 
 use crate::metrics::expect::evaluate;
-use crate::metrics::summary::MetricSummary;
+use crate::metrics::summary::{registry, MetricSummary};
 use crate::runner::RunResult;
 use crate::scenario::model::Model;
 use serde_json::{json, Map, Value};
@@ -20,14 +20,26 @@ fn metric_json(m: &MetricSummary) -> Value {
         "mean": m.mean,
         "ci95": m.ci95.map(|(lo, hi)| json!([lo, hi])).unwrap_or(Value::Null),
         "unit": m.unit,
+        "replications_defined": m.replications_defined,
     })
 }
 
+/// A metric of the registry that no replication defines: every field but the unit is null (or
+/// 0), so a script finds every metric under its name.
+fn undefined_json(unit: &str) -> Value {
+    json!({ "mean": null, "ci95": null, "unit": unit, "replications_defined": 0 })
+}
+
 pub fn summary(model: &Model, result: &RunResult) -> Value {
-    let metrics: Map<String, Value> = result
-        .metrics
-        .iter()
-        .map(|(k, m)| (k.clone(), metric_json(m)))
+    let metrics: Map<String, Value> = registry()
+        .into_iter()
+        .map(|def| {
+            let v = result
+                .metrics
+                .get(&def.name)
+                .map_or_else(|| undefined_json(def.unit), metric_json);
+            (def.name, v)
+        })
         .collect();
     let concurrency: Vec<Value> = result
         .hosts_down_concurrency
@@ -37,7 +49,14 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
         .collect();
     let checks: Vec<Value> = evaluate(&model.expectations, &result.metrics)
         .iter()
-        .map(|c| json!({ "check": c.expectation.to_string(), "measured": c.measured, "passed": c.passed }))
+        .map(|c| {
+            json!({
+                "check": c.expectation.to_string(),
+                "measured": c.measured,
+                "passed": c.passed,
+                "unmeasured": c.unmeasured.map(|u| u.to_string()),
+            })
+        })
         .collect();
     let topo = &model.topology;
     let mut v = json!({

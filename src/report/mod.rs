@@ -7,7 +7,10 @@ pub mod experiments;
 pub mod figures;
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod outset;
+pub mod overlays;
+pub mod pages;
 #[cfg(feature = "parquet")]
 pub mod parquet_tables;
 pub mod plots;
@@ -82,6 +85,20 @@ pub fn write_run_charts(
         written.extend(plots::write_chart(dir, &c)?);
         inline.push(html::figure(
             "Live-migration blackouts (pause at switchover), with Google's published median and p99 for reference.",
+            &c,
+        )?);
+    }
+    if let Some(c) = overlays::host_down_concurrency(result, &model.name) {
+        written.extend(plots::write_chart(dir, &c)?);
+        inline.push(html::figure(
+            "Fraction of the horizon with exactly k hosts down at once (k >= 1; log scale), mean and 95 % interval over replications.",
+            &c,
+        )?);
+    }
+    if let Some(c) = overlays::convergence(result, "downtime_min_per_vm_year_mean", &model.name) {
+        written.extend(plots::write_chart(dir, &c)?);
+        inline.push(html::figure(
+            "The mean downtime per VM-year and its 95 % interval after the first k replications: a band still narrowing says more replications would pay.",
             &c,
         )?);
     }

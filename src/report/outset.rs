@@ -88,8 +88,10 @@ fn leftover(parent: &Path, name: &str, kind: &str, pid: u32) -> PathBuf {
     parent.join(format!(".{name}.{kind}-{pid}"))
 }
 
-/// The chart stems hasim draws (`figures.rs`, `experiments.rs`; sweep charts are `sweep_*`).
+/// The chart stems hasim draws (`figures.rs`, `experiments.rs`, `overlays.rs`; sweep charts
+/// are `sweep_*`, overlays of a comparison `compare_*`, convergence charts `convergence_*`).
 const CHART_STEMS: &[&str] = &[
+    "host_down_concurrency",
     "availability_cdf",
     "downtime_by_cause",
     "timeline",
@@ -106,9 +108,9 @@ pub const CONTROLLERS_DIR: &str = "controllers";
 /// with it) rather than being carried over into the new set's directory. Set files are the
 /// files hasim writes, by name: `summary.json`, `vms.csv`, `hosts.csv`, `report.html`,
 /// `compare.csv`, `sweep.csv`, the charts (`STEM.svg` and `STEM.png` of `CHART_STEMS` and
-/// `sweep_*`) and hasim's temporary files (`.NAME.tmp-PID`). The one set directory is
-/// `controllers/` (an external controller's files, per replication); every other directory is
-/// carried over.
+/// `sweep_*`, `compare_*`, `convergence_*`) and hasim's temporary files (`.NAME.tmp-PID`).
+/// The one set directory is `controllers/` (an external controller's files, per replication);
+/// every other directory is carried over.
 pub fn is_set_entry(name: &str, is_dir: bool) -> bool {
     if is_dir {
         return name == CONTROLLERS_DIR;
@@ -136,7 +138,12 @@ pub fn is_set_entry(name: &str, is_dir: bool) -> bool {
     let stem = name
         .strip_suffix(".svg")
         .or_else(|| name.strip_suffix(".png"));
-    stem.is_some_and(|s| CHART_STEMS.contains(&s) || s.starts_with("sweep_"))
+    stem.is_some_and(|s| {
+        CHART_STEMS.contains(&s)
+            || ["sweep_", "compare_", "convergence_"]
+                .iter()
+                .any(|p| s.starts_with(p))
+    })
 }
 
 /// Why an existing directory must not be swapped as a whole, if it must not: it holds a file

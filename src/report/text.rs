@@ -70,31 +70,36 @@ pub fn summary(model: &Model, result: &RunResult) -> String {
         };
         let _ = writeln!(s, "{:<48} {:>14}  {:<32} {}", n, num(m.mean), ci, m.unit);
     }
+    let undefined: Vec<String> = crate::metrics::summary::registry()
+        .into_iter()
+        .filter(|d| !result.metrics.contains_key(&d.name))
+        .map(|d| d.name)
+        .collect();
+    if !undefined.is_empty() {
+        let _ = writeln!(
+            s,
+            "undefined (no replication defines them; null in summary.json): {}",
+            undefined.join(", ")
+        );
+    }
     s
 }
 
-/// Why a check has no measured value, in words: an interval of one replication, or a value the
-/// run did not produce (a metric of a mechanism the scenario lacks, nines of perfect
-/// availability).
-pub fn not_measured(c: &crate::metrics::expect::CheckResult, replications: u32) -> String {
-    use crate::metrics::expect::Stat;
-    if c.expectation.stat != Stat::Mean && replications < 2 {
-        format!(
-            "nothing (a 95 % interval needs at least 2 replications; this run has {replications})"
-        )
-    } else {
-        "not measured".into()
-    }
+/// Why a check has no measured value, in words.
+pub fn not_measured(c: &crate::metrics::expect::CheckResult) -> String {
+    c.unmeasured
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| "not measured".into())
 }
 
 /// One line per `[expect]` check with its measured value; `None` if the scenario has none.
-pub fn checks(checks: &[crate::metrics::expect::CheckResult], replications: u32) -> String {
+pub fn checks(checks: &[crate::metrics::expect::CheckResult]) -> String {
     let mut s = String::new();
     for c in checks {
         let measured = c
             .measured
             .map(|m| format!("{m}"))
-            .unwrap_or_else(|| not_measured(c, replications));
+            .unwrap_or_else(|| not_measured(c));
         let verdict = if c.passed { "ok" } else { "FAILED" };
         let _ = writeln!(
             s,

@@ -77,9 +77,15 @@ fn set_overrides_any_key_by_path() {
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(file, v);
+    // Every metric is there; one no replication defines (no maintenance here) is null.
     for m in v["metrics"].as_object().unwrap().values() {
-        assert!(m["mean"].is_number() && m["ci95"].is_array(), "{m}");
+        if m["replications_defined"] == 0 {
+            assert!(m["mean"].is_null() && m["ci95"].is_null(), "{m}");
+        } else {
+            assert!(m["mean"].is_number() && m["ci95"].is_array(), "{m}");
+        }
     }
+    assert!(v["metrics"]["live_migrations"]["mean"].is_null());
     assert!(v["metrics"]["vm_availability"]["ci95"].is_array());
 }
 
@@ -174,4 +180,127 @@ fn expect_failure_exits_4_and_names_the_check() {
         .collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["check"], "domain_outages.mean == 0");
+}
+
+#[test]
+fn issue_13_a_bound_on_an_undefined_metric_fails_saying_it_is_undefined() {
+    // Every live migration of hot_database aborts, so no blackout is ever measured.
+    let dir = scratch("issue_13_undefined_bound");
+    let out = dir.join("o");
+    let o = hasim(&[
+        "run",
+        "scenarios/hot_database.toml",
+        "-n",
+        "2",
+        "--set",
+        "expect.blackout_ms_p99.mean=<= 500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("expect blackout_ms_p99.mean <= 500: measured undefined (no replication of this run defines the metric): FAILED"),
+        "{}",
+        stdout(&o)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let m = &v["metrics"]["blackout_ms_p99"];
+    assert!(m["mean"].is_null() && m["ci95"].is_null(), "{m}");
+    assert_eq!(m["replications_defined"], 0);
+    let check = &v["expectations"][0];
+    assert_eq!(check["passed"], false);
+    assert!(check["measured"].is_null());
+    assert!(check["unmeasured"]
+        .as_str()
+        .unwrap()
+        .starts_with("undefined"));
+}
+
+#[test]
+fn issue_13_junit_xml_has_one_case_per_check_and_says_why_one_failed() {
+    let dir = scratch("issue_13_junit");
+    let xml = dir.join("expect.xml");
+    let o = hasim(&[
+        "run",
+        "scenarios/hot_database.toml",
+        "-n",
+        "2",
+        "--set",
+        "expect.blackout_ms_p99.mean=<= 500",
+        "--set",
+        "expect.vm_availability.mean=>= 0.5",
+        "--set",
+        "expect.cold_migrations.mean=< 0",
+        "--out",
+        dir.join("o").to_str().unwrap(),
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    // Python's own XML parser judges well-formedness; the cases and failures are read back.
+    let script = r#"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suite = root.find("testsuite")
+print(suite.get("tests"), suite.get("failures"))
+for c in suite.findall("testcase"):
+    f = c.find("failure")
+    print(c.get("name"), "|", "ok" if f is None else f.get("message"))
+"#;
+    let py = std::process::Command::new("python3")
+        .args(["-c", script, xml.to_str().unwrap()])
+        .output()
+        .expect("python3");
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let text = String::from_utf8_lossy(&py.stdout).into_owned();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("o").join("summary.json")).unwrap())
+            .unwrap();
+    let cold = v["metrics"]["cold_migrations"]["mean"].as_f64().unwrap();
+    let want = format!(
+        "3 2\nblackout_ms_p99.mean <= 500 | blackout_ms_p99.mean <= 500: measured undefined (no replication of this run defines the metric)\ncold_migrations.mean < 0 | cold_migrations.mean < 0: measured {cold}\nvm_availability.mean >= 0.5 | ok\n"
+    );
+    assert_eq!(text, want);
+}
+
+#[test]
+fn issue_13_completions_and_man_pages_cover_every_subcommand() {
+    let bash = hasim(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let script = stdout(&bash);
+    for sub in [
+        "run", "compare", "sweep", "replay", "validate", "policy", "man",
+    ] {
+        assert!(script.contains(sub), "bash completion lacks {sub}");
+    }
+    assert!(script.contains("--junit") && script.contains("--policy-log"));
+    // bash itself judges the script's syntax.
+    let dir = scratch("issue_13_completions");
+    let path = dir.join("hasim.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let man = hasim(&["man"]);
+    assert!(man.status.success());
+    assert!(stdout(&man).starts_with(".ie") && stdout(&man).contains(".TH hasim 1"));
+    let page = stdout(&hasim(&["man", "replay"]));
+    assert!(
+        page.contains(".TH hasim-replay 1") && page.contains("policy\\-log"),
+        "{page}"
+    );
+    assert_eq!(hasim(&["man", "nope"]).status.code(), Some(2));
+    assert_eq!(hasim(&["completions", "tcsh"]).status.code(), Some(2));
 }

@@ -29,6 +29,11 @@ fn comparing_a_policy_with_itself_gives_exactly_zero() {
     let mut rows = 0;
     for rec in rdr.records() {
         let rec = rec.unwrap();
+        if &rec[col("pairs")] == "0" {
+            // Undefined in every replication (no maintenance here): listed, with empty cells.
+            assert_eq!(&rec[col("mean_diff")], "", "{rec:?}");
+            continue;
+        }
         assert_eq!(&rec[col("mean_diff")], "0.0", "{rec:?}");
         assert_eq!(&rec[col("paired_ci95_low")], "0.0");
         assert_eq!(&rec[col("paired_ci95_high")], "0.0");

@@ -17,6 +17,7 @@ mod operator;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod power_state;
+mod replay;
 mod scenario_forms;
 mod shards;
 mod slurm;
