@@ -199,11 +199,12 @@ class VirtualClock:
     def time(self):
         return self.epoch_s + self.now_us / 1e6
 
-    def utcnow(self):
-        """A naive UTC datetime (what oslo's timeutils.utcnow returns)."""
+    def utcnow(self, with_timezone=False):
+        """A UTC datetime, naive unless `with_timezone` (oslo's timeutils.utcnow signature)."""
         import datetime
-        return (datetime.datetime(1970, 1, 1)
-                + datetime.timedelta(microseconds=self.epoch_s * 1_000_000 + self.now_us))
+        t = (datetime.datetime(1970, 1, 1)
+             + datetime.timedelta(microseconds=self.epoch_s * 1_000_000 + self.now_us))
+        return t.replace(tzinfo=datetime.timezone.utc) if with_timezone else t
 
 
 # --- the wire ----------------------------------------------------------------------------
@@ -459,11 +460,24 @@ def _check_observation(obs, line):
                             % (line, obs["type"], sorted(obs), sorted(want)))
 
 
+def protocol_stdout():
+    """Takes file descriptor 1 for the protocol and points fd 1 and sys.stdout at stderr, so a
+    stray print (or a library writing to stdout) lands in the log instead of corrupting the
+    exchange."""
+    import os
+    sys.stdout.flush()
+    proto = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return proto
+
+
 def main(controller, rfile=None, wfile=None):
     """Runs `controller` on stdin/stdout and exits: 0 after `end`, 2 on a protocol error
-    (message on stderr), 1 on an exception in the controller (traceback on stderr)."""
+    (message on stderr), 1 on an exception in the controller (traceback on stderr).
+    Anything else written to stdout goes to stderr (see protocol_stdout)."""
     rfile = rfile or sys.stdin.buffer
-    wfile = wfile or sys.stdout.buffer
+    wfile = wfile or protocol_stdout()
     try:
         controller.run(rfile, wfile)
     except ProtocolError as e:
