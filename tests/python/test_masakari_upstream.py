@@ -111,6 +111,15 @@ class HostFailure(unittest.TestCase):
         self.assertEqual(sim.commands("disable_service"), [])
         self.assertEqual([n[:2] for n in notifications(out)], [("COMPUTE_HOST", "ignored")])
 
+    def test_restrict_to_remotes_with_the_ipmi_check_never_notifies(self):
+        # The real hostmonitor's behaviour in remote mode (test_hostmonitor_upstream.py),
+        # as the monitor model reproduces it: no check_power, no notification, nothing moves.
+        sim = self.crash(config={"hostmonitor": {"restrict_to_remotes": True}})
+        out, _ = run(sim)
+        self.assertEqual(sim.commands("check_power"), [])
+        self.assertEqual(sim.commands("evacuate"), [])
+        self.assertEqual(notifications(out), [])
+
     def test_a_host_left_on_maintenance_is_refused_next_time(self):
         # Masakari never clears on_maintenance (manager.py:206-217); its API then refuses the
         # host's next notification with 409 (ha/api.py:302-311). The what-if operator clears it.

@@ -14,7 +14,12 @@ status` (`_is_poweroff`): "Power is off" → host_status NORMAL; anything else i
 UNKNOWN. `disable_ipmi_check` = True skips the check (NORMAL). It then sends
 {type: COMPUTE_HOST, hostname, generated_time, payload: {event: STOPPED, cluster_status:
 OFFLINE, host_status}} (`_make_event`). On offline → online it sends event STARTED,
-cluster_status ONLINE, host_status NORMAL. Here hasim's `node_offline` / `node_online` are the
+cluster_status ONLINE, host_status NORMAL.
+`restrict_to_remotes` = True (conf/host.py:52, default False) reads the node states from
+`crm_mon -X` instead of the CIB; with the IPMI check on, `_is_poweroff` then fails on every
+poll (the CIB it looks the IPMI parameters up in was never read: TypeError, logged by
+`monitor_hosts`, status not recorded) and no STOPPED notification is ever sent — the real
+hostmonitor does this in tests/python/test_hostmonitor_upstream.py. Here hasim's `node_offline` / `node_online` are the
 state changes and `check_power` / `power_status` are the IPMI calls (hasim's BMC answer time
 replaces ipmitool's).
 
@@ -34,6 +39,8 @@ class HostMonitor:
         self.disable_ipmi_check = bool(config.get("disable_ipmi_check", False))
         self.retry_max = int(config.get("ipmi_retry_max", 3))
         self.retry_interval_us = int(config.get("ipmi_retry_interval", 10)) * 1_000_000
+        self.restrict_to_remotes = bool(config.get("restrict_to_remotes", False))
+        self.failed_polls = 0  # polls that died in _is_poweroff (restrict_to_remotes)
         self.status = {}  # host -> "online"/"offline" as the monitor last recorded it
         self.changed = set()  # hosts whose state changed since the last poll
         self.poll_armed = False
@@ -49,10 +56,16 @@ class HostMonitor:
     def poll(self, now_us, inv):
         self.poll_armed = False
         out = []
+        retry = []
         for host in sorted(self.changed):
             view = inv.host(host)
             current = "online" if view["node_online"] else "offline"
             if self.status.get(host, "online") == current:
+                continue
+            if current == "offline" and self.restrict_to_remotes and not self.disable_ipmi_check:
+                # The poll raises before the new status is recorded: the next one retries.
+                self.failed_polls += 1
+                retry.append(host)
                 continue
             self.status[host] = current
             if current == "online":
@@ -63,6 +76,8 @@ class HostMonitor:
                 self.ipmi_retries[host] = 0
                 out.append(hc.check_power(host))
         self.changed.clear()
+        for host in retry:
+            self.on_change(self.ctl, host, now_us)
         return out
 
     def on_power(self, ctl, inv, host, state):
