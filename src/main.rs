@@ -234,6 +234,13 @@ fn run_model(
 }
 
 fn invariant_failure(file: &Path, model: &Model, v: &InvariantViolation) -> ExitCode {
+    if v.kind == hasim::engine::ViolationKind::Controller {
+        eprintln!(
+            "error: replication {} at {}: {}",
+            v.replication, v.time, v.message
+        );
+        return ExitCode::from(EXIT_RUNTIME);
+    }
     eprintln!(
         "error: invariant violated in replication {} at {}: {}",
         v.replication, v.time, v.message
@@ -310,8 +317,17 @@ fn list_written(dir: &Path, written: &[PathBuf]) -> String {
     format!("wrote {}/{{{}}}", dir.display(), names.join(","))
 }
 
+/// Gives an external controller its files' place inside the staged set: `controllers/SUB/`
+/// (`SUB` empty for a run, `arm-a`/`arm-b` for a comparison, `point-NNNN` for a sweep).
+fn place_controllers(model: &mut Model, set: &OutputSet, sub: &str) {
+    if let hasim::policy::PolicyConfig::External(c) = &mut model.policy {
+        let root = set.dir().join(hasim::report::outset::CONTROLLERS_DIR);
+        c.out_root = Some(if sub.is_empty() { root } else { root.join(sub) });
+    }
+}
+
 fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
-    let model = match load_all(file, &[common.options()]) {
+    let mut model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
@@ -341,6 +357,7 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    place_controllers(&mut model, &set, "");
     let mut tables = match hasim::report::tables::RunTables::create(set.dir(), &model) {
         Ok(t) => t,
         Err(e) => return write_failed(&out_dir, e),
@@ -394,7 +411,7 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
             o
         })
         .collect();
-    let models = match load_all(file, &opts) {
+    let mut models = match load_all(file, &opts) {
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
@@ -411,6 +428,9 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    place_controllers(&mut models[0], &set, "arm-a");
+    place_controllers(&mut models[1], &set, "arm-b");
+    let (a, b) = (&models[0], &models[1]);
     eprintln!(
         "hasim: compare {} vs {} on {} seed {}",
         a.policy.name(),
@@ -462,7 +482,7 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
             o
         })
         .collect();
-    let models = match load_all(file, &opts) {
+    let mut models = match load_all(file, &opts) {
         Ok(m) => m,
         Err(e) => return report_invalid(&e),
     };
@@ -500,6 +520,9 @@ fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> Exi
         Ok(s) => s,
         Err(code) => return code,
     };
+    for (i, m) in models.iter_mut().enumerate() {
+        place_controllers(m, &set, &format!("point-{i:04}"));
+    }
     eprintln!(
         "hasim: sweep of {} over {} points, seed {}",
         models[0].name,

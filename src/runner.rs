@@ -49,11 +49,40 @@ pub type Sink<'a> = dyn FnMut(&ReplicationOutput) -> std::io::Result<()> + 'a;
 /// Runs replication `r` alone (tests and replays use this). Replication 0 also records the
 /// hosts/VMs-down timeline that the timeline plot draws.
 pub fn run_replication(model: &Model, r: u32) -> Result<ReplicationOutput, InvariantViolation> {
-    let sim = Simulation::new(model, r);
+    let sim = Simulation::with_policy(model, r, policy_for(model, r)?);
     if r == 0 {
         sim.with_timeline().run()
     } else {
         sim.run()
+    }
+}
+
+/// The policy replication `r` runs under: the built-in one, or the model's external
+/// controller (a process of its own for this replication).
+pub fn policy_for(
+    model: &Model,
+    r: u32,
+) -> Result<Box<dyn crate::policy::api::Policy>, InvariantViolation> {
+    use crate::adapters::external::{ExternalPolicy, RunContext};
+    use crate::policy::PolicyConfig;
+    match &model.policy {
+        PolicyConfig::External(cfg) => {
+            let ctx = RunContext {
+                scenario: model.name.clone(),
+                seed: model.simulation.seed,
+                replication: r,
+            };
+            match ExternalPolicy::new(cfg, ctx) {
+                Ok(p) => Ok(Box::new(p)),
+                Err(message) => Err(InvariantViolation {
+                    replication: r,
+                    time: crate::core::time::SimTime::ZERO,
+                    message: format!("external controller: {message}"),
+                    kind: crate::engine::ViolationKind::Controller,
+                }),
+            }
+        }
+        builtin => Ok(builtin.build().expect("a built-in policy")),
     }
 }
 
@@ -286,5 +315,7 @@ pub fn run_recorded(
     model: &Model,
     r: u32,
 ) -> Result<(ReplicationOutput, Vec<crate::engine::RecordedStep>), InvariantViolation> {
-    Simulation::new(model, r).with_recorder().run_recorded()
+    Simulation::with_policy(model, r, policy_for(model, r)?)
+        .with_recorder()
+        .run_recorded()
 }

@@ -11,22 +11,87 @@
 //! "vm": 7, "placement": {"type": "any"}}}`. Timers are the caller's job: after
 //! `set_timer`, send `{"type": "timer", "token": ...}` when it is due.
 
-use crate::policy::api::{Command, InventorySnapshot, Observation};
+use super::lines::{read_line_capped, LineError};
+use crate::policy::api::{Command, Inventory, InventorySnapshot, Observation};
 use crate::policy::PolicyConfig;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
+/// One input line, told apart by its keys (not by trying shapes in turn, which could only say
+/// "did not match any variant").
+#[derive(Debug)]
 pub enum InputLine {
-    Inventory {
-        inventory: InventorySnapshot,
-    },
+    Inventory(InventorySnapshot),
     Observation {
         now_us: u64,
         observation: Observation,
     },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InventoryLine {
+    inventory: InventorySnapshot,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObservationLine {
+    now_us: u64,
+    observation: Observation,
+}
+
+/// Parses `text` as `T`, naming the field that broke it (`inventory.vms[2].host: invalid
+/// type: string "a", expected u32`).
+pub fn parse_at_path<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // serde_json appends " at line L column C"; the line is the caller's to name.
+        let msg = inner.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        if path == "." || path.is_empty() {
+            msg
+        } else {
+            format!("{path}: {msg}")
+        }
+    })
+}
+
+impl InputLine {
+    /// Reads one input line: an object with the key `inventory`, or with `now_us` and
+    /// `observation`.
+    pub fn parse(line: &str) -> Result<InputLine, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+        let Some(obj) = value.as_object() else {
+            return Err("expected a JSON object".into());
+        };
+        if obj.contains_key("inventory") {
+            let l: InventoryLine = parse_at_path(line)?;
+            Ok(InputLine::Inventory(l.inventory))
+        } else if obj.contains_key("observation") || obj.contains_key("now_us") {
+            if let Some(o) = obj.get("observation") {
+                // Tagged by `type`: serde cannot say which field inside broke it.
+                Observation::deserialize(o).map_err(|e| format!("observation: {e}"))?;
+            }
+            let l: ObservationLine = parse_at_path(line)?;
+            Ok(InputLine::Observation {
+                now_us: l.now_us,
+                observation: l.observation,
+            })
+        } else {
+            let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+            Err(format!(
+                "expected {{\"inventory\": ...}} or {{\"now_us\": ..., \"observation\": ...}}, \
+                 found keys [{}]",
+                keys.join(", ")
+            ))
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -57,60 +122,18 @@ impl std::fmt::Display for AdapterError {
 /// 700 MB; a longer line is refused before it is held whole, instead of growing without bound.
 pub const MAX_INPUT_LINE_BYTES: usize = 1 << 30;
 
-enum LineError {
-    TooLong,
-    NotUtf8,
-    Io(std::io::Error),
-}
-
-/// Reads one line (without its `\n`) into `buf`, refusing one longer than `limit` bytes without
-/// reading past the limit. Returns false at the end of the input.
-fn read_line_capped(
-    input: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-    limit: usize,
-) -> Result<bool, LineError> {
-    buf.clear();
-    let mut any = false;
-    loop {
-        let chunk = match input.fill_buf() {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(LineError::Io(e)),
-        };
-        if chunk.is_empty() {
-            break;
-        }
-        any = true;
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(n) => (n, true),
-            None => (chunk.len(), false),
-        };
-        if buf.len() + take > limit {
-            return Err(LineError::TooLong);
-        }
-        buf.extend_from_slice(&chunk[..take]);
-        input.consume(take + usize::from(done));
-        if done {
-            break;
-        }
-    }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    if std::str::from_utf8(buf).is_err() {
-        return Err(LineError::NotUtf8);
-    }
-    Ok(any)
-}
-
 /// Reads observations from `input` until it ends, writing commands to `output`.
 pub fn run(
     config: &PolicyConfig,
     input: impl BufRead,
     mut output: impl Write,
 ) -> Result<(), AdapterError> {
-    let mut policy = config.build();
+    let Some(mut policy) = config.build() else {
+        return Err(AdapterError::BadLine(
+            0,
+            "an external controller is not a built-in policy: run it directly".into(),
+        ));
+    };
     let mut inventory = InventorySnapshot::default();
     // Timers the policy set and the caller has not yet delivered, by token.
     let mut pending_timers: BTreeMap<u64, u32> = BTreeMap::new();
@@ -137,10 +160,9 @@ pub fn run(
             continue;
         }
         let bad = |m: String| AdapterError::BadLine(i + 1, m);
-        match serde_json::from_str::<InputLine>(line).map_err(|e| bad(e.to_string()))? {
-            InputLine::Inventory { inventory: inv } => {
-                check_inventory(&inv).map_err(bad)?;
-                inventory = inv;
+        match InputLine::parse(line).map_err(bad)? {
+            InputLine::Inventory(inv) => {
+                inventory = check_inventory(inv).map_err(bad)?;
             }
             InputLine::Observation {
                 now_us,
@@ -161,30 +183,18 @@ pub fn run(
     output.flush().map_err(AdapterError::Io)
 }
 
-/// An inventory the policies can read: host `i` has id `i` (policies look hosts up by id) and
-/// every server sits on a listed host. The simulator's inventories always are; a caller's
-/// may not be, and a policy must not index past the end of it.
-fn check_inventory(inv: &InventorySnapshot) -> Result<(), String> {
-    if let Some((i, h)) = inv
-        .hosts
-        .iter()
-        .enumerate()
-        .find(|(i, h)| h.id as usize != *i)
-    {
+/// An inventory the policies can read: hosts and servers are looked up by id, so ids are
+/// unique, and every server sits on a listed host. The simulator's inventories always are; a
+/// caller's may not be, and a policy must not look up what is not there.
+fn check_inventory(inv: InventorySnapshot) -> Result<InventorySnapshot, String> {
+    let inv = inv.index()?;
+    if let Some(v) = inv.vms.iter().find(|v| !inv.has_host(v.host)) {
         return Err(format!(
-            "inventory host {i} has id {}: host ids must be 0, 1, 2, ... in order",
-            h.id
+            "inventory server {} is on host {}, which is not in the inventory",
+            v.id, v.host
         ));
     }
-    if let Some(v) = inv.vms.iter().find(|v| v.host as usize >= inv.hosts.len()) {
-        return Err(format!(
-            "inventory server {} is on host {}, which is not in the inventory ({} hosts)",
-            v.id,
-            v.host,
-            inv.hosts.len()
-        ));
-    }
-    Ok(())
+    Ok(inv)
 }
 
 /// An observation about hosts and servers of the current inventory, and a timer the policy
@@ -195,17 +205,14 @@ fn check_observation(
     pending_timers: &mut BTreeMap<u64, u32>,
 ) -> Result<(), String> {
     let host_ok = |h: u32| {
-        if (h as usize) < inv.hosts.len() {
+        if inv.has_host(h) {
             Ok(())
         } else {
-            Err(format!(
-                "host {h} is not in the inventory ({} hosts)",
-                inv.hosts.len()
-            ))
+            Err(format!("host {h} is not in the inventory"))
         }
     };
     let vm_ok = |v: u32| {
-        if inv.vms.iter().any(|x| x.id == v) {
+        if inv.has_vm(v) {
             Ok(())
         } else {
             Err(format!("server {v} is not in the inventory"))
@@ -242,6 +249,13 @@ fn check_observation(
 /// the config structs), or the defaults without one.
 pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyConfig, String> {
     use crate::scenario::limits::{quote, read_capped, utf8_error_position};
+    if name == "external" {
+        return Err(
+            "\"external\" is a controller process of your own, not a built-in policy: \
+             `hasim policy` runs the built-in ones (none, masakari, instance-ha, pca)"
+                .into(),
+        );
+    }
     let default = PolicyConfig::default_for(name).ok_or_else(|| {
         let hint = crate::scenario::read::closest(name, crate::policy::POLICY_NAMES)
             .map(|s| format!("did you mean \"{s}\"? "))
@@ -272,6 +286,7 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
             PolicyConfig::InstanceHa(serde_json::from_str(&text).map_err(err)?)
         }
         PolicyConfig::Pca(_) => PolicyConfig::Pca(serde_json::from_str(&text).map_err(err)?),
+        PolicyConfig::External(_) => unreachable!("refused above"),
     })
 }
 
@@ -306,37 +321,4 @@ pub fn output_lines(steps: &[crate::engine::RecordedStep]) -> String {
         }
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(input: &[u8], limit: usize) -> Result<Vec<String>, &'static str> {
-        let mut r = std::io::BufReader::with_capacity(4, input);
-        let mut buf = Vec::new();
-        let mut out = Vec::new();
-        loop {
-            match read_line_capped(&mut r, &mut buf, limit) {
-                Ok(true) => out.push(String::from_utf8(buf.clone()).unwrap()),
-                Ok(false) => return Ok(out),
-                Err(LineError::TooLong) => return Err("too long"),
-                Err(LineError::NotUtf8) => return Err("not utf-8"),
-                Err(LineError::Io(_)) => return Err("io"),
-            }
-        }
-    }
-
-    /// Lines split as `BufRead::lines` splits them (LF, CRLF, a last line without LF), across
-    /// buffer refills; a line over the limit is refused, one at the limit is not.
-    #[test]
-    fn capped_lines_split_like_lines_and_refuse_long_ones() {
-        let input = b"{\"a\":1}\r\nsecond line\n\nlast";
-        let want: Vec<String> = input.lines().map(|l| l.unwrap()).collect();
-        assert_eq!(lines(input, 100), Ok(want));
-        assert_eq!(lines(b"0123456789\n", 10), Ok(vec!["0123456789".into()]));
-        assert_eq!(lines(b"0123456789A\n", 10), Err("too long"));
-        assert_eq!(lines(b"ok\n\xff\xfe\n", 10), Err("not utf-8"));
-        assert_eq!(lines(b"", 10), Ok(vec![]));
-    }
 }

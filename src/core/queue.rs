@@ -129,6 +129,11 @@ impl<E> EventQueue<E> {
         Some((SimTime(top.time()), event))
     }
 
+    /// The time of the earliest entry, without removing it.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.first().map(|n| SimTime(n.time()))
+    }
+
     /// Removes the entry `h` names, if it is still pending.
     pub fn cancel(&mut self, h: Handle) {
         let slot = (h.seq_slot & SLOT_MASK) as usize;
@@ -263,7 +268,9 @@ mod tests {
         q.push(SimTime(20), "b");
         q.push(SimTime(10), "a2");
         q.push(SimTime(10), "a3");
+        assert_eq!(q.peek_time(), Some(SimTime(10)));
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        assert_eq!(q.peek_time(), None);
         assert_eq!(order, vec!["a1", "a2", "a3", "b", "c"]);
     }
 

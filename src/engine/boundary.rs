@@ -1,10 +1,12 @@
-//! The policy boundary: observations go to the policy one at a time (those its commands cause
-//! are queued and delivered after), its commands are executed with their real effects, and the
-//! inventory it reads is Nova's records and the infra's view — never the truth.
+//! The policy boundary: observations go to the policy — one at a time for the built-in
+//! policies (those their commands cause are queued and delivered after), or all of one instant
+//! at once, as a step, for a policy that `takes_steps` (an external controller) — its commands
+//! are executed with their real effects, and the inventory it reads is Nova's records and the
+//! infra's view — never the truth.
 
 use super::Simulation;
 use crate::core::time::SimDuration;
-use crate::policy::api::{self, Command, Observation, Policy};
+use crate::policy::api::{self, Command, Observation, Policy, Refusal, ResetTo};
 use crate::world::ids::{HostId, VmId};
 use std::collections::VecDeque;
 
@@ -22,14 +24,22 @@ pub(super) struct Boundary {
     policy: Option<Box<dyn Policy>>,
     observations: VecDeque<Observation>,
     recorder: Option<Vec<RecordedStep>>,
+    /// The policy takes the observations of one instant at once (`Policy::on_step`).
+    steps: bool,
+    /// What stopped the run from inside the policy (`Policy::take_fatal`).
+    fatal: Option<String>,
+    admin: bool,
 }
 
 impl Boundary {
     pub(super) fn new(policy: Box<dyn Policy>) -> Self {
         Boundary {
+            steps: policy.takes_steps(),
+            admin: policy.admin(),
             policy: Some(policy),
             observations: VecDeque::new(),
             recorder: None,
+            fatal: None,
         }
     }
 
@@ -40,12 +50,25 @@ impl Boundary {
     pub(super) fn take_recording(&mut self) -> Vec<RecordedStep> {
         self.recorder.take().unwrap_or_default()
     }
+
+    /// Observations wait for the end of their instant (a stepping policy only).
+    pub(super) fn step_pending(&self) -> bool {
+        self.steps && !self.observations.is_empty()
+    }
+
+    pub(super) fn take_fatal(&mut self) -> Option<String> {
+        self.fatal.take()
+    }
 }
 
 impl Simulation<'_> {
-    /// Delivers an observation (and whatever observations its commands cause) to the policy.
+    /// Delivers an observation (and whatever observations its commands cause) to the policy;
+    /// to a stepping policy, queues it for `deliver_step`.
     pub(super) fn observe(&mut self, obs: Observation) {
         self.boundary.observations.push_back(obs);
+        if self.boundary.steps {
+            return;
+        }
         let Some(mut policy) = self.boundary.policy.take() else {
             // Already delivering: the outer loop picks it up.
             return;
@@ -68,10 +91,76 @@ impl Simulation<'_> {
                 });
             }
             for c in cmds {
-                self.execute(c);
+                // A built-in policy's command that names nothing is ignored, as a 404 would be.
+                let _ = self.execute(c);
             }
         }
         self.boundary.policy = Some(policy);
+    }
+
+    /// Hands a stepping policy every observation of this instant, as one step, then those its
+    /// commands caused, as further steps at the same instant. Called by the run loop when the
+    /// next event is later than now. A fatal policy failure stops delivery and is kept for the
+    /// loop (`Boundary::take_fatal`).
+    pub(super) fn deliver_step(&mut self) {
+        let Some(mut policy) = self.boundary.policy.take() else {
+            return;
+        };
+        let now = self.sched.now.as_us();
+        while !self.boundary.observations.is_empty() {
+            let batch: Vec<Observation> = self.boundary.observations.drain(..).collect();
+            let cmds = policy.on_step(now, &mut CloudView { sim: self }, &batch);
+            for c in cmds {
+                if self.execute(c).is_err() {
+                    self.accounts.ha.commands_refused += 1;
+                }
+            }
+            if let Some(m) = policy.take_fatal() {
+                self.boundary.fatal = Some(m);
+                self.boundary.observations.clear();
+                break;
+            }
+        }
+        self.boundary.policy = Some(policy);
+    }
+
+    /// Starts the policy (an external controller's process and `hello`) and runs what it
+    /// answers.
+    pub(super) fn begin_policy(&mut self) {
+        let Some(mut policy) = self.boundary.policy.take() else {
+            return;
+        };
+        let now = self.sched.now.as_us();
+        let cmds = policy.begin(now, &mut CloudView { sim: self });
+        for c in cmds {
+            if self.execute(c).is_err() {
+                self.accounts.ha.commands_refused += 1;
+            }
+        }
+        self.boundary.fatal = policy.take_fatal();
+        self.boundary.policy = Some(policy);
+    }
+
+    /// Tells the policy the replication is over and takes its controller's history into the
+    /// counters; a failure it reports then is fatal too.
+    pub(super) fn end_policy(&mut self) {
+        if let Some(p) = self.boundary.policy.as_mut() {
+            p.end(self.sched.now.as_us());
+            if let Some(m) = p.take_fatal() {
+                self.boundary.fatal = Some(m);
+            }
+            let s = p.controller_stats();
+            let ha = &mut self.accounts.ha;
+            ha.controller_crashes = s.crashes;
+            ha.controller_restarts = s.restarts;
+            ha.controller_observations_lost = s.observations_lost;
+            ha.controller_steps = s.steps;
+        }
+    }
+
+    /// Whether the policy acts with an admin context (see `Policy::admin`).
+    fn policy_is_admin(&self) -> bool {
+        self.boundary.admin
     }
 
     fn set_disabled(&mut self, h: HostId, disabled: bool) {
@@ -81,20 +170,35 @@ impl Simulation<'_> {
         self.relist(h);
     }
 
-    fn execute(&mut self, c: Command) {
-        let host = |id: u32, sim: &Self| (id as usize) < sim.truth.host_count();
+    /// Runs a command at once, or refuses it as Nova's API would answer synchronously (an
+    /// unknown id, a locked server for a non-admin caller). An accepted evacuation or
+    /// migration that then fails (no valid host) answers with its result observation, as
+    /// Nova's conductor does after the API accepted the request.
+    fn execute(&mut self, c: Command) -> Result<(), Refusal> {
+        let refuse = |code: u16, reason: String| Err(Refusal { code, reason });
+        if let Some(h) = host_of(&c) {
+            if h as usize >= self.truth.host_count() {
+                return refuse(404, format!("no compute host {h}"));
+            }
+        }
+        if let Some(v) = vm_of(&c) {
+            if v as usize >= self.truth.vm_count() {
+                return refuse(404, format!("no server {v}"));
+            }
+            let guarded = !matches!(c, Command::LockServer { .. } | Command::UnlockServer { .. });
+            if guarded && self.records.locked(VmId(v)) && !self.policy_is_admin() {
+                // check_instance_lock: InstanceIsLocked, HTTP 409, for non-admin callers.
+                return refuse(409, format!("server {v} is locked"));
+            }
+        }
         match c {
-            Command::DisableService { host: h } if host(h, self) => {
-                self.set_disabled(HostId(h), true)
-            }
-            Command::EnableService { host: h } if host(h, self) => {
-                self.set_disabled(HostId(h), false)
-            }
-            Command::ForceDown { host: h, down } if host(h, self) => {
+            Command::DisableService { host: h } => self.set_disabled(HostId(h), true),
+            Command::EnableService { host: h } => self.set_disabled(HostId(h), false),
+            Command::ForceDown { host: h, down } => {
                 self.service.set_forced_down(h as usize, down);
                 self.placement.service_changed(HostId(h));
             }
-            Command::CheckPower { host: h } if host(h, self) => self.start_power_check(HostId(h)),
+            Command::CheckPower { host: h } => self.start_power_check(HostId(h)),
             Command::Evacuate { vm, placement } => {
                 if let Err(reason) = self.evacuate(VmId(vm), &placement) {
                     self.accounts.ha.evacuation_failures += 1;
@@ -120,15 +224,61 @@ impl Simulation<'_> {
                         });
                 }
             }
-            Command::StartServer { vm } if (vm as usize) < self.truth.vm_count() => {
-                self.start_guest(VmId(vm))
+            Command::StartServer { vm } => self.start_guest(VmId(vm)),
+            Command::StopServer { vm } => {
+                let v = VmId(vm);
+                if self.truth.vm(v).booted() || self.moves.busy(v) {
+                    // Powering a running guest off needs a stopped state in the truth that
+                    // the accounting honours (issue 10); until then Nova's answer to a stop
+                    // it cannot perform is the honest one.
+                    return refuse(
+                        409,
+                        format!("server {vm}: stopping a running guest is not modelled yet"),
+                    );
+                }
+                // Not running (crashed, or its host is down): already off, as Nova's
+                // power-state sync would record it.
+            }
+            Command::LockServer { vm } => self.records.set_locked(VmId(vm), true),
+            Command::UnlockServer { vm } => self.records.set_locked(VmId(vm), false),
+            Command::ResetState { vm, state } => {
+                self.records.set_error(VmId(vm), state == ResetTo::Error)
             }
             Command::SetTimer { token, after_us } => {
                 self.schedule(SimDuration(after_us), super::Event::PolicyTimer { token })
             }
-            // Commands naming a host that does not exist are ignored, as an API would 404.
-            _ => {}
         }
+        Ok(())
+    }
+}
+
+/// The host a command names, if any.
+fn host_of(c: &Command) -> Option<u32> {
+    match c {
+        Command::DisableService { host }
+        | Command::EnableService { host }
+        | Command::ForceDown { host, .. }
+        | Command::CheckPower { host } => Some(*host),
+        Command::Evacuate { placement, .. } | Command::Migrate { placement, .. } => match placement
+        {
+            api::Placement::Host { host } => Some(*host),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The server a command names, if any.
+fn vm_of(c: &Command) -> Option<u32> {
+    match c {
+        Command::Evacuate { vm, .. }
+        | Command::Migrate { vm, .. }
+        | Command::StartServer { vm }
+        | Command::StopServer { vm }
+        | Command::LockServer { vm }
+        | Command::UnlockServer { vm }
+        | Command::ResetState { vm, .. } => Some(*vm),
+        _ => None,
     }
 }
 
@@ -137,9 +287,50 @@ pub struct InventoryView<'a, 'm> {
     sim: &'a Simulation<'m>,
 }
 
+/// The inventory plus command execution, lent to a stepping policy for one step.
+struct CloudView<'a, 'm> {
+    sim: &'a mut Simulation<'m>,
+}
+
+impl api::Inventory for CloudView<'_, '_> {
+    fn host_count(&self) -> u32 {
+        InventoryView { sim: self.sim }.host_count()
+    }
+
+    fn vm_count(&self) -> u32 {
+        InventoryView { sim: self.sim }.vm_count()
+    }
+
+    fn host(&self, id: u32) -> api::HostView {
+        InventoryView { sim: self.sim }.host(id)
+    }
+
+    fn vms_on(&self, host: u32) -> Vec<api::VmView> {
+        InventoryView { sim: self.sim }.vms_on(host)
+    }
+
+    fn vm(&self, id: u32) -> api::VmView {
+        InventoryView { sim: self.sim }.vm(id)
+    }
+
+    fn any_evacuable_tagged(&self) -> bool {
+        InventoryView { sim: self.sim }.any_evacuable_tagged()
+    }
+}
+
+impl api::Cloud for CloudView<'_, '_> {
+    fn execute(&mut self, command: Command) -> Result<(), Refusal> {
+        self.sim.execute(command)
+    }
+}
+
 impl api::Inventory for InventoryView<'_, '_> {
     fn host_count(&self) -> u32 {
         self.sim.truth.host_count() as u32
+    }
+
+    fn vm_count(&self) -> u32 {
+        self.sim.truth.vm_count() as u32
     }
 
     fn host(&self, id: u32) -> api::HostView {
@@ -176,6 +367,8 @@ impl api::Inventory for InventoryView<'_, '_> {
             host: s.truth.vm(v).host().0,
             status: if s.moves.busy(v) {
                 api::VmStatus::Rebuilding
+            } else if s.records.error(v) {
+                api::VmStatus::Error
             } else {
                 api::VmStatus::Active
             },
@@ -187,6 +380,7 @@ impl api::Inventory for InventoryView<'_, '_> {
                 .host(s.model.placement[id as usize])
                 .fault_domain
                 .0,
+            locked: s.records.locked(v),
         }
     }
 

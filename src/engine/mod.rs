@@ -43,6 +43,7 @@ use crate::faults::trace_replay::{self, TraceReplay};
 use crate::infra::live_migration::{self, LiveMigrations};
 use crate::infra::membership::Membership;
 use crate::infra::nova_moves::{self, NovaMoves};
+use crate::infra::nova_records::NovaRecords;
 use crate::infra::pacemaker::{self, Pacemaker};
 use crate::infra::placement::Placement;
 use crate::infra::scheduler::{host_capacities, Claim};
@@ -119,12 +120,24 @@ impl<E: Into<Event>> Scheduler<E> for Sched {
     }
 }
 
-/// Something that broke an invariant, with what it takes to reproduce it.
+/// Something that broke an invariant, or an external controller that stopped the run, with
+/// what it takes to reproduce it.
 #[derive(Debug, Clone)]
 pub struct InvariantViolation {
     pub replication: u32,
     pub time: SimTime,
     pub message: String,
+    pub kind: ViolationKind,
+}
+
+/// What stopped a replication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// A model invariant failed: a bug in hasim.
+    Invariant,
+    /// An external controller could not be run, broke with `on_crash = "fail"`, or passed its
+    /// wall-clock `step_timeout`: not a model bug, and not a result.
+    Controller,
 }
 
 /// Ledgers and counters of one replication.
@@ -159,6 +172,7 @@ pub struct Simulation<'m> {
     pacemaker: Pacemaker,
     placement: Placement,
     moves: NovaMoves,
+    records: NovaRecords,
     migrations: LiveMigrations,
     /// Hosts up, reachable, enabled and out of maintenance: the campaigns' capacity floor.
     /// Kept by `track_available` at every change of those properties.
@@ -172,7 +186,25 @@ pub struct Simulation<'m> {
 }
 
 impl<'m> Simulation<'m> {
+    /// Replication `replication` of `model` under its built-in policy.
+    ///
+    /// # Panics
+    /// If the model's policy is external: build that one with `runner::policy_for` and use
+    /// `with_policy`.
     pub fn new(model: &'m Model, replication: u32) -> Self {
+        let policy = model
+            .policy
+            .build()
+            .expect("an external policy is built by runner::policy_for");
+        Self::with_policy(model, replication, policy)
+    }
+
+    /// Replication `replication` of `model`, run under `policy`.
+    pub fn with_policy(
+        model: &'m Model,
+        replication: u32,
+        policy: Box<dyn crate::policy::api::Policy>,
+    ) -> Self {
         let seed = model.simulation.seed;
         let n_hosts = model.topology.hosts.len();
         let n_vms = model.vms.len();
@@ -252,6 +284,7 @@ impl<'m> Simulation<'m> {
             pacemaker: Pacemaker::new(n_hosts),
             placement,
             moves: NovaMoves::new(n_vms),
+            records: NovaRecords::new(n_vms),
             migrations: LiveMigrations::new(seed, replication, n_hosts, n_vms),
             available: n_hosts as u32 - model.reserved_hosts.len() as u32,
             accounts: Accounts {
@@ -264,7 +297,7 @@ impl<'m> Simulation<'m> {
                 events: 0,
                 pending_sum: 0,
             },
-            boundary: boundary::Boundary::new(model.policy.build()),
+            boundary: boundary::Boundary::new(policy),
             scratch_workloads: Vec::new(),
             scratch_slots: Vec::new(),
         }
@@ -350,6 +383,11 @@ impl<'m> Simulation<'m> {
             replication: s.replication,
             time: s.now(),
             message,
+            kind: ViolationKind::Invariant,
+        };
+        let controller = |s: &Self, message: String| InvariantViolation {
+            kind: ViolationKind::Controller,
+            ..violation(s, message)
         };
         if let Err(m) = self.check_invariants() {
             return Err(violation(&self, m));
@@ -358,8 +396,24 @@ impl<'m> Simulation<'m> {
             t.record(SimTime::ZERO, 0, 0);
         }
         self.start();
+        self.begin_policy();
+        if let Some(m) = self.boundary.take_fatal() {
+            return Err(controller(&self, m));
+        }
         let horizon = self.sched.horizon;
-        while let Some((t, e)) = self.sched.queue.pop() {
+        loop {
+            let next = self.sched.queue.peek_time();
+            if self.boundary.step_pending() && next.is_none_or(|t| t > self.now()) {
+                // Every event of this instant is in: deliver its step (whose commands may
+                // queue more events, now or later, before the next one is taken).
+                self.deliver_step();
+                if let Some(m) = self.boundary.take_fatal() {
+                    return Err(controller(&self, m));
+                }
+            }
+            let Some((t, e)) = self.sched.queue.pop() else {
+                break;
+            };
             if t < self.now() {
                 return Err(violation(
                     &self,
@@ -395,6 +449,10 @@ impl<'m> Simulation<'m> {
             }
         }
         self.sched.now = horizon;
+        self.end_policy();
+        if let Some(m) = self.boundary.take_fatal() {
+            return Err(controller(&self, m));
+        }
         if let Err(m) = self.check_invariants() {
             return Err(violation(&self, m));
         }

@@ -143,6 +143,8 @@ impl Simulation<'_> {
                 }
             }
             self.guest_started(v);
+            // The rebuild ends with vm_state ACTIVE, whatever os-resetState wrote before.
+            self.records.set_error(v, false);
             let (ok, host, reason) = (true, Some(target.0), None);
             self.observe(if cold {
                 Observation::MigrateResult {

@@ -15,6 +15,13 @@ pub struct HaCounters {
     pub evacuation_failures: u64,
     pub fencing_failures: u64,
     pub false_failovers: u64,
+    /// Commands a stepping policy gave at the end of a step that the cloud refused.
+    pub commands_refused: u64,
+    /// An external controller's own history (`policy::api::ControllerStats`).
+    pub controller_crashes: u64,
+    pub controller_restarts: u64,
+    pub controller_observations_lost: u64,
+    pub controller_steps: u64,
 }
 
 /// What maintenance did in one replication.

@@ -200,7 +200,7 @@ impl Masakari {
         }
         let target = if reserved {
             let tried = &self.recoveries[&host].reserved_tried;
-            let pick = (0..inv.host_count()).map(|h| inv.host(h)).find(|h| {
+            let pick = inv.hosts().into_iter().find(|h| {
                 h.reserved
                     && h.id != host
                     && !self.on_maintenance.contains(&h.id)

@@ -5,13 +5,14 @@
 //! (`hasim policy`).
 
 pub mod api;
+pub mod external;
 pub mod instance_ha;
 pub mod masakari;
 pub mod none;
 pub mod pca;
 
 /// Every policy name a scenario's `policy.name` may use.
-pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca"];
+pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca", "external"];
 
 /// Each policy's configuration, as read from its scenario table or a `--config` file.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,10 +21,13 @@ pub enum PolicyConfig {
     Masakari(masakari::MasakariConfig),
     InstanceHa(instance_ha::InstanceHaConfig),
     Pca(pca::PcaConfig),
+    /// A controller process of the user's, driven over the protocol of `adapters::external`.
+    External(external::ExternalConfig),
 }
 
 impl PolicyConfig {
-    /// The default configuration of a registered policy.
+    /// The default configuration of a registered built-in policy (an external one has no
+    /// default: it needs its `command`).
     pub fn default_for(name: &str) -> Option<PolicyConfig> {
         match name {
             "none" => Some(PolicyConfig::None),
@@ -40,17 +44,20 @@ impl PolicyConfig {
             PolicyConfig::Masakari(_) => "masakari",
             PolicyConfig::InstanceHa(_) => "instance-ha",
             PolicyConfig::Pca(_) => "pca",
+            PolicyConfig::External(_) => "external",
         }
     }
 
-    /// Builds the policy.
-    pub fn build(&self) -> Box<dyn api::Policy> {
-        match self {
+    /// Builds a built-in policy; `None` for an external one, whose process the runner starts
+    /// (`runner::policy_for`).
+    pub fn build(&self) -> Option<Box<dyn api::Policy>> {
+        Some(match self {
             PolicyConfig::None => Box::new(none::NoPolicy),
             PolicyConfig::Masakari(c) => Box::new(masakari::Masakari::new(c.clone())),
             PolicyConfig::InstanceHa(c) => Box::new(instance_ha::InstanceHa::new(c.clone())),
             PolicyConfig::Pca(c) => Box::new(pca::Pca::new(c.clone())),
-        }
+            PolicyConfig::External(_) => return None,
+        })
     }
 
     /// Whether the policy recovers VMs from failed hosts (downtime before it notices is then
@@ -59,11 +66,13 @@ impl PolicyConfig {
         !matches!(self, PolicyConfig::None)
     }
 
-    /// Whether a Pacemaker cluster (node monitoring, stonith) runs under this policy.
+    /// Whether a Pacemaker cluster (node monitoring, stonith) runs under this policy. An
+    /// external controller gets Pacemaker's observations, as masakari-monitors' hostmonitor
+    /// and Instance HA's fence agents do.
     pub fn uses_pacemaker(&self) -> bool {
         matches!(
             self,
-            PolicyConfig::Masakari(_) | PolicyConfig::InstanceHa(_)
+            PolicyConfig::Masakari(_) | PolicyConfig::InstanceHa(_) | PolicyConfig::External(_)
         )
     }
 }

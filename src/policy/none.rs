@@ -35,6 +35,9 @@ mod tests {
         fn host_count(&self) -> u32 {
             0
         }
+        fn vm_count(&self) -> u32 {
+            0
+        }
         fn host(&self, _: u32) -> HostView {
             unreachable!()
         }

@@ -99,14 +99,19 @@ const CHART_STEMS: &[&str] = &[
     "compare_availability",
 ];
 
+/// The directory of a result set that holds external controllers' files.
+pub const CONTROLLERS_DIR: &str = "controllers";
+
 /// Whether a directory entry of an output directory belongs to a result set (and is replaced
 /// with it) rather than being carried over into the new set's directory. Set files are the
 /// files hasim writes, by name: `summary.json`, `vms.csv`, `hosts.csv`, `report.html`,
 /// `compare.csv`, `sweep.csv`, the charts (`STEM.svg` and `STEM.png` of `CHART_STEMS` and
-/// `sweep_*`) and hasim's temporary files (`.NAME.tmp-PID`). Every directory is carried over.
+/// `sweep_*`) and hasim's temporary files (`.NAME.tmp-PID`). The one set directory is
+/// `controllers/` (an external controller's files, per replication); every other directory is
+/// carried over.
 pub fn is_set_entry(name: &str, is_dir: bool) -> bool {
     if is_dir {
-        return false;
+        return name == CONTROLLERS_DIR;
     }
     if name.starts_with('.') && name.contains(".tmp-") {
         return true;
@@ -394,6 +399,10 @@ impl OutputSet {
             for entry in fs::read_dir(&self.staging).map_err(|e| at(&self.staging, "reading", e))? {
                 let entry = entry.map_err(|e| at(&self.staging, "reading", e))?;
                 let dest = self.target.join(entry.file_name());
+                if entry.file_type().is_ok_and(|t| t.is_dir()) && dest.is_dir() {
+                    // A set directory (`controllers/`) replaces the old one whole.
+                    fs::remove_dir_all(&dest).map_err(|e| at(&dest, "removing", e))?;
+                }
                 fs::rename(entry.path(), &dest).map_err(|e| at(&dest, "renaming into", e))?;
             }
             let _ = fs::remove_dir(&self.staging);

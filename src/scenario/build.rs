@@ -4,6 +4,7 @@
 //! on, so `hasim validate` lists every problem in one pass. Cross-references (host type, flavor
 //! and rack names) are resolved after all sections are read.
 
+use super::external::read_external;
 use super::limits::{
     check_gzip_inflated, open_regular, quote, MAX_HORIZON_YEARS, MAX_NIC_GBPS, MAX_TRACE_BYTES,
 };
@@ -22,6 +23,7 @@ use crate::infra::config::{InfraConfig, StonithAction};
 use crate::infra::scheduler::{place_all, AllocationConfig};
 use crate::metrics::expect::{parse_condition, Expectation, Stat};
 use crate::metrics::summary::registry;
+use crate::policy::external::ExternalConfig;
 use crate::policy::masakari::RecoveryMethod;
 use crate::policy::PolicyConfig;
 use crate::policy::POLICY_NAMES;
@@ -199,11 +201,16 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         Some(t) => read_expect(t, d),
         None => Some(Vec::new()),
     };
-    let policy_name = match top.opt_table("policy", d) {
-        Some(t) => read_policy(t, d),
-        None => Some("none"),
+    let (policy_name, external) = match top.opt_table("policy", d) {
+        Some(t) => read_policy(t, &ctx.base_dir, d),
+        None => (Some("none"), Some(None)),
     };
     let policy_and_reserved = read_policy_tables(policy_tables, policy_name, &mut infra, d);
+    let policy_and_reserved = match (policy_and_reserved, external) {
+        ((Some(_), reserved), Some(Some(ext))) => (Some(PolicyConfig::External(ext)), reserved),
+        ((p, reserved), Some(_)) => (p, reserved),
+        ((_, reserved), None) => (None, reserved),
+    };
     top.finish(d);
 
     let (name, simulation, topology, (workloads, groups, vms, wl_origins), failures, allocation) = (
@@ -1094,10 +1101,16 @@ fn read_failures(
     })
 }
 
-fn read_policy(mut t: TableReader<'_>, d: &mut Diagnostics) -> Option<&'static str> {
+/// `[policy]`: the name, and an external controller's keys (`scenario::external`).
+fn read_policy(
+    mut t: TableReader<'_>,
+    base_dir: &std::path::Path,
+    d: &mut Diagnostics,
+) -> (Option<&'static str>, Option<Option<ExternalConfig>>) {
     let name = t.choice("name", POLICY_NAMES, d);
+    let external = read_external(&mut t, name == Some("external"), base_dir, d);
     t.finish(d);
-    name
+    (name, external)
 }
 
 /// Sets `*slot` from an optional duration key; false if the key is present but invalid.

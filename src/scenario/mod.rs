@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod cost;
+pub mod external;
 pub mod limits;
 pub mod model;
 pub mod read;

@@ -20,7 +20,7 @@ use std::fmt;
 fn max_string_bytes(key: &str) -> usize {
     match key {
         "description" => MAX_TEXT_BYTES,
-        "file" => MAX_PATH_BYTES,
+        "file" | "command" => MAX_PATH_BYTES,
         _ => MAX_NAME_BYTES,
     }
 }

@@ -479,7 +479,7 @@ fn issue_11_policy_input_outside_the_inventory_is_refused_not_a_panic() {
     for (obs, message) in [
         (
             r#"{"now_us": 1, "observation": {"type": "node_offline", "host": 4294967295}}"#,
-            "input line 2: host 4294967295 is not in the inventory (1 hosts)",
+            "input line 2: host 4294967295 is not in the inventory",
         ),
         (
             r#"{"now_us": 1, "observation": {"type": "instance_failed", "vm": 3}}"#,
@@ -494,11 +494,24 @@ fn issue_11_policy_input_outside_the_inventory_is_refused_not_a_panic() {
         assert_eq!(code, Some(1), "{err}");
         assert!(err.contains(message) && !err.contains("panicked"), "{err}");
     }
-    let bad_inventory = inventory.replace(r#""id": 0"#, r#""id": 5"#);
-    let (code, err) = policy_on(&format!("{bad_inventory}\n"));
+    // Hosts are looked up by id (issue 8): a host listed with id 5 is host 5, not host 0.
+    let by_id = inventory.replace(r#""id": 0"#, r#""id": 5"#);
+    let (code, err) = policy_on(&format!(
+        "{by_id}\n{}\n",
+        r#"{"now_us": 1, "observation": {"type": "node_offline", "host": 5}}"#
+    ));
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = policy_on(&format!(
+        "{by_id}\n{}\n",
+        r#"{"now_us": 1, "observation": {"type": "node_offline", "host": 0}}"#
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("host 0 is not in the inventory"), "{err}");
+    let twice = inventory.replace(r#""hosts": [{"#, r#""hosts": [{"disabled": false, "fault_domain": 0, "forced_down": false, "id": 0, "name": "h1", "node_online": true, "reserved": false, "service_up": true}, {"#);
+    let (code, err) = policy_on(&format!("{twice}\n"));
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("input line 1: inventory host 0 has id 5"),
+        err.contains("input line 1: inventory lists host id 0 twice"),
         "{err}"
     );
 }
