@@ -58,6 +58,12 @@ class FakeHasim:
         # nova-compute is reported down 60 s after its last heartbeat (service_down_time).
         self.at(t_us + 60_000_000, None, service_down)
 
+    def crash_guest(self, t_us, vm):
+        """A guest crash: libvirt's STOPPED_FAILED event, and Nova's power-state sync records
+        the server as stopped (vm_state STOPPED) at once."""
+        self.at(t_us, {"type": "instance_failed", "vm": vm},
+                lambda: self.vms[vm].update(status="stopped", task_state=None))
+
     # Nova's answers -----------------------------------------------------------------------
     def _execute(self, c):
         t = c["type"]

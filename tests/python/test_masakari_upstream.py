@@ -149,15 +149,15 @@ class InstanceFailure(unittest.TestCase):
         servers[1]["ha_enabled"] = False
         sim = FakeHasim(hosts, servers, stop_us=5 * S, boot_us=45 * S,
                         config={"masakari": {"notification_delay_max": 0}})
-        sim.at(T, {"type": "instance_failed", "vm": 0})
-        sim.at(T, {"type": "instance_failed", "vm": 1})
+        sim.crash_guest(T, 0)
+        sim.crash_guest(T, 1)
         out, _ = run(sim)
-        # StopInstanceTask: stop at once, poll 1 s until stopped (5 s); StartInstanceTask; the
-        # non-HA_Enabled server is skipped (process_all_instances = False).
-        self.assertEqual([(rel_s([x])[0], x[1]["vm"]) for x in sim.commands("stop_server")],
-                         [(0, 0)])
+        # StopInstanceTask finds it stopped already (Nova's power sync), StartInstanceTask
+        # starts it at once, ConfirmInstanceActiveTask polls 1 s until active (45 s here);
+        # the non-HA_Enabled server is skipped (process_all_instances = False).
+        self.assertEqual(sim.commands("stop_server"), [])
         self.assertEqual([(rel_s([x])[0], x[1]["vm"]) for x in sim.commands("start_server")],
-                         [(5, 0)])
+                         [(0, 0)])
         self.assertEqual(sim.vms[0]["status"], "active")
         self.assertEqual([n[:2] for n in notifications(out)],
                          [("VM", "finished"), ("VM", "finished")])

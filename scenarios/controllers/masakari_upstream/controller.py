@@ -101,12 +101,16 @@ class MasakariUpstream(hc.Controller):
             return self.operator(inv, obs["host"])
         elif kind == "power_status":
             return self.monitor.on_power(self, inv, obs["host"], obs["state"])
+        elif kind == "evacuate_result" and not obs["ok"]:
+            fake_nova.BRIDGE.evacuation_failed(obs["vm"])
         elif kind == "instance_failed":
+            fake_nova.BRIDGE.guest_crashed(obs["vm"])
             vm = inv.vm(obs["vm"])
             self.engine.notify(monitors.vm_event(fake_nova.BRIDGE.host_names[vm["host"]],
                                                  vm["id"], self.clock.utcnow()))
-        # fenced, evacuate_result, migrate_result, node_failed: Masakari does not read them
-        # (it polls Nova); timer HUB_TOKEN: on_step runs the hub anyway.
+        # fenced, evacuate_result ok, migrate_result, node_failed: Masakari does not read them
+        # (it polls Nova; a failed evacuation and a crashed guest only change what Nova shows,
+        # fake_nova's overlays B and C); timer HUB_TOKEN: on_step runs the hub anyway.
         return []
 
     def send_host_event(self, name, event, cluster_status, host_status):
