@@ -17,13 +17,13 @@ use hasim::runner::run_replication;
 use hasim::scenario::load;
 use hasim::world::ids::HostId;
 
-const TRACE: &str = "event_id component_id node_id platform_id node_name event_type event_start_time event_stop_time event_end_reason
+pub const TRACE: &str = "event_id component_id node_id platform_id node_name event_type event_start_time event_stop_time event_end_reason
 0 0 0 1 n0 1 1000000000 1000003600 NULL
 1 0 0 1 n0 0 1000003600 1000010800 NULL
 2 0 0 1 n0 1 1000010800 1000100000 NULL
 ";
 
-fn scenario(policy: &str, extra: &str) -> String {
+pub fn scenario(policy: &str, extra: &str) -> String {
     format!(
         r#"name = "ha_timeline"
 [simulation]

@@ -1,0 +1,232 @@
+//! External controllers in the loop (issue 8): the SDK example and upstream Masakari 22.0.0
+//! (scenarios/controllers/) on the one-crash timeline of `ha.rs`, run through the `hasim`
+//! binary. Expected instants follow from the production defaults listed in ha.rs (host 0
+//! crashes at T = 1 h; Pacemaker sees it at T+20 s, fences at T+23 s; the host monitor's poll
+//! at T+60 s, IPMI "off" at T+61 s; 180 s wait; 3 threads; 45 s rebuilds) and from Nova's rule
+//! that a server's host changes when its rebuild ends (nova/compute/resource_tracker.py
+//! `finish_evacuation`), which is when Masakari's 1 s poll confirms it.
+//!
+//! Upstream Masakari needs the venv of `scenarios/controllers/setup-masakari.sh`
+//! (target/masakari-venv or $HASIM_MASAKARI_VENV). Without it these tests say so loudly and
+//! pass — except under CI (HASIM_CI=1, set by .ci/run after building the venv), where a
+//! missing venv fails them.
+
+use crate::ha::{scenario, TRACE};
+use crate::support::{repo, scratch, stderr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const T_S: u64 = 3600;
+
+fn masakari_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("HASIM_MASAKARI_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("target/masakari-venv"));
+    let py = venv.join("bin/python");
+    if py.exists() {
+        return Some(py);
+    }
+    assert!(
+        std::env::var("HASIM_CI").as_deref() != Ok("1"),
+        "HASIM_CI=1 but {} is missing: .ci/run must run scenarios/controllers/setup-masakari.sh",
+        py.display()
+    );
+    eprintln!(
+        "\n!!! SKIPPED: upstream Masakari tests need {} — run scenarios/controllers/setup-masakari.sh\n",
+        py.display()
+    );
+    None
+}
+
+/// Runs the one-crash scenario under `policy_keys` (the rest of `[policy]`) into `<dir>/out`.
+fn run_timeline(name: &str, policy: &str, policy_keys: &str) -> PathBuf {
+    let dir = scratch(&format!("ctl_{name}"));
+    std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
+    std::fs::write(dir.join("s.toml"), scenario(policy, policy_keys)).unwrap();
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_hasim"))
+        // "./": a bare file name runs the controller in "" (request E in the notes).
+        .args(["run", "./s.toml", "--out", "out"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    out
+}
+
+/// (vm, detection_s, fencing_s, recovery_s) of the VMs that were down, from vms.csv.
+fn downs(out: &Path) -> Vec<(String, u64, u64, u64)> {
+    let text = std::fs::read_to_string(out.join("vms.csv")).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (vm, det, fen, rec, run) = (
+        col("vm"),
+        col("detection_s"),
+        col("fencing_s"),
+        col("recovery_s"),
+        col("running_s"),
+    );
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[run].parse::<u64>().unwrap() < 72_000)
+        .map(|f| {
+            let n = |i: usize| f[i].parse::<f64>().unwrap() as u64;
+            (f[vm].to_string(), n(det), n(fen), n(rec))
+        })
+        .collect()
+}
+
+fn upstream_keys(py: &Path, config: &str) -> String {
+    format!(
+        "command = [{py:?}, {ctl:?}]\n[policy.config]\nlog_level = \"INFO\"\n{config}",
+        py = py.display().to_string(),
+        ctl = repo("scenarios/controllers/masakari_upstream/controller.py")
+            .display()
+            .to_string(),
+    )
+}
+
+/// Masakari's own record of its evacuations: (server, start s, end s) after T, from its DB,
+/// in VMove id order (the order PrepareHAEnabledInstancesTask wrote them).
+fn vmoves(py: &Path, out: &Path) -> Vec<(String, u64, u64)> {
+    let db = out.join("controllers/rep-0000/masakari.db");
+    let code = "import sqlite3,sys,datetime as d\n\
+        e=d.datetime(2026,1,1)\n\
+        s=lambda t:int((d.datetime.fromisoformat(t)-e).total_seconds())\n\
+        for u,a,b in sqlite3.connect(sys.argv[1]).execute(\
+        'select instance_uuid,start_time,end_time from vmoves order by id'):\n\
+        \x20print(u[-4:],s(a),s(b))";
+    let o = Command::new(py)
+        .args(["-c", code])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let t = |x: &str| x.parse::<u64>().unwrap() - T_S;
+            (f[0].to_string(), t(f[1]), t(f[2]))
+        })
+        .collect()
+}
+
+/// Seconds after T of each Nova call `what` in Masakari's log (e.g. "lock server").
+fn nova_calls(out: &Path, what: &str) -> Vec<u64> {
+    let log = std::fs::read_to_string(out.join("controllers/rep-0000/stderr.log")).unwrap();
+    let needle = format!("Call {what} command");
+    log.lines()
+        .filter(|l| l.contains(&needle))
+        .map(|l| {
+            // "2026-01-01 01:04:01.000 <pid> INFO ..."
+            let hms: Vec<u64> = l[11..19].split(':').map(|x| x.parse().unwrap()).collect();
+            hms[0] * 3600 + hms[1] * 60 + hms[2] - T_S
+        })
+        .collect()
+}
+
+#[test]
+fn the_sdk_example_evacuates_at_the_fence() {
+    let ctl = repo("scenarios/controllers/evacuate_after_fence.py");
+    let out = run_timeline(
+        "sdk",
+        "external",
+        &format!("command = [\"python3\", {:?}]", ctl.display().to_string()),
+    );
+    // Detection 20 s, fencing 3 s, then at once force-down + evacuate: a 45 s rebuild.
+    let d = downs(&out);
+    assert_eq!(d.len(), 4, "{d:?}");
+    assert!(
+        d.iter()
+            .all(|(_, det, fen, rec)| (*det, *fen, *rec) == (20, 3, 45)),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn upstream_masakari_runs_the_crash_timeline_of_the_rust_policy() {
+    let Some(py) = masakari_python() else { return };
+    let rust = downs(&run_timeline("mk_rust", "masakari", ""));
+    let out = run_timeline(
+        "mk_upstream",
+        "external",
+        &upstream_keys(
+            &py,
+            "[policy.config.masakari]\nnotification_delay_max = 0\n",
+        ),
+    );
+    let up = downs(&out);
+    // Down until running: 20 + 3 + 263 = 286 s for three, 331 s for the fourth — per server
+    // the same as the Rust policy, whose order (id order) the upstream order matches too.
+    assert_eq!(up, rust);
+    let recovery: Vec<u64> = up.iter().map(|d| d.3).collect();
+    assert_eq!(recovery, vec![263, 263, 263, 308]);
+    // Masakari's VMoves: evacuated at 241 s (3) and 286 s, each confirmed when its new host
+    // shows, 45 s later; written newest-server-first, evacuated oldest first.
+    let moves = vmoves(&py, &out);
+    let times: Vec<(u64, u64)> = moves.iter().map(|m| (m.1, m.2)).collect();
+    assert_eq!(times, vec![(286, 331), (241, 286), (241, 286), (241, 286)]);
+    assert_eq!(nova_calls(&out, "lock server"), vec![241, 241, 241, 286]);
+    assert_eq!(nova_calls(&out, "unlock server"), vec![286, 286, 286, 331]);
+    assert_eq!(nova_calls(&out, "evacuate"), vec![241, 241, 241, 286]);
+}
+
+#[test]
+fn with_the_host_field_changing_at_rebuild_start_masakari_confirms_at_once() {
+    // hasim (as of `external` fb3bac2) names the target host from the rebuild's start; Nova
+    // names it at the end. Shown as it is (nova_overlays = false), Masakari's confirmation
+    // (`hypervisor_hostname != source`) succeeds at the evacuation's own instant, its three
+    // threads free at once, and all four servers are evacuated at 241 s. When hasim follows
+    // Nova this test fails: then drop it and the overlay.
+    let Some(py) = masakari_python() else { return };
+    let out = run_timeline(
+        "mk_raw",
+        "external",
+        &upstream_keys(
+            &py,
+            "nova_overlays = false\n[policy.config.masakari]\nnotification_delay_max = 0\n",
+        ),
+    );
+    let moves = vmoves(&py, &out);
+    assert!(moves.iter().all(|m| (m.1, m.2) == (241, 241)), "{moves:?}");
+    let recovery: Vec<u64> = downs(&out).iter().map(|d| d.3).collect();
+    assert_eq!(recovery, vec![263, 263, 263, 263]);
+}
+
+#[test]
+fn masakaris_api_pause_shifts_the_timeline_reproducibly() {
+    // Without a coordination backend the API sleeps uniform(0, notification_delay_max = 5 s)
+    // before storing a notification (masakari/ha/api.py:354-362): the whole flow moves by that
+    // pause, the same one for a seed (the controller seeds Python's random per replication).
+    let Some(py) = masakari_python() else { return };
+    let a = run_timeline("mk_pause_a", "external", &upstream_keys(&py, ""));
+    let b = run_timeline("mk_pause_b", "external", &upstream_keys(&py, ""));
+    let (ma, mb) = (vmoves(&py, &a), vmoves(&py, &b));
+    assert_eq!(ma, mb);
+    let s = ma[1].1 - 241;
+    assert!(s <= 5, "{ma:?}");
+    let times: Vec<(u64, u64)> = ma.iter().map(|m| (m.1, m.2)).collect();
+    assert_eq!(
+        times,
+        [(286, 331), (241, 286), (241, 286), (241, 286)].map(|(x, y)| (x + s, y + s))
+    );
+    for f in ["vms.csv", "summary.json", "controllers/rep-0000/stderr.log"] {
+        let read = |d: &Path| std::fs::read(d.join(f)).unwrap();
+        if f.ends_with(".log") {
+            // Same log but for the process ids oslo.log prints.
+            let strip = |v: Vec<u8>| -> Vec<String> {
+                String::from_utf8(v)
+                    .unwrap()
+                    .lines()
+                    .map(|l| l.splitn(4, ' ').skip(3).collect::<String>())
+                    .collect()
+            };
+            assert_eq!(strip(read(&a)), strip(read(&b)), "{f}");
+        } else {
+            assert_eq!(read(&a), read(&b), "{f}");
+        }
+    }
+}
