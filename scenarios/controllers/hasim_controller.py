@@ -370,6 +370,10 @@ class Controller:
         self._next_token = SDK_TOKEN_BASE
         self._pending = []
         self.steps = 0
+        self.queries = 0
+        self.sync_commands = 0
+        #: Write one line of counts (steps, queries, commands) to stderr at `end`.
+        self.report_counts = True
 
     # hooks -------------------------------------------------------------------------------
 
@@ -432,6 +436,11 @@ class Controller:
             self.clock.set(msg["now_us"])
             if msg["type"] == "end":
                 self.on_end(msg["now_us"])
+                if self.report_counts:
+                    sys.stderr.write("hasim_controller: %d steps, %d queries, %d synchronous "
+                                     "commands\n" % (self.steps, self.queries,
+                                                      self.sync_commands))
+                    sys.stderr.flush()
                 return
             observations = msg["observations"]
             for obs in observations:
@@ -442,6 +451,8 @@ class Controller:
                 commands = list(self.on_step(msg["now_us"], observations, inv) or ())
             finally:
                 inv._close()
+                self.queries += inv.queries
+                self.sync_commands += inv.commands
             ch.send({"type": "done", "commands": self._take_pending(commands)})
 
     def _take_pending(self, commands):

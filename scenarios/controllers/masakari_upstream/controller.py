@@ -13,6 +13,9 @@ this instant runs (vhub.VirtualHub.run_now) — Masakari's flows call Nova, whic
   clear_maintenance_on_host_return = false   what-if operator (not Masakari): when a node is back
       and no notification of it is open, clear on_maintenance and enable nova-compute
   log_level = "WARNING"                      Masakari's log level (stderr → hasim's log file)
+  nova_overlays = true                       show Nova's record where hasim's inventory differs
+      (fake_nova.py: host during a rebuild, error after a failed evacuation, stopped after a
+      guest crash); false shows hasim's inventory as it is
   [policy.config.masakari]   Masakari options, e.g. wait_period_after_service_update = 180
   [policy.config.hostmonitor] monitoring_interval, disable_ipmi_check, ipmi_retry_max,
                                ipmi_retry_interval (masakari-monitors [host] options)
@@ -44,7 +47,7 @@ import monitors  # noqa: E402
 HUB_TOKEN = 1
 
 CONFIG_KEYS = {"recovery_method", "clear_maintenance_on_host_return", "log_level", "masakari",
-               "hostmonitor"}
+               "hostmonitor", "nova_overlays"}
 
 
 class MasakariUpstream(hc.Controller):
@@ -62,6 +65,7 @@ class MasakariUpstream(hc.Controller):
                                    % (unknown, ", ".join(sorted(CONFIG_KEYS))))
         self.recovery_method = cfg.get("recovery_method", "auto")
         self.operator_clears = bool(cfg.get("clear_maintenance_on_host_return", False))
+        fake_nova.BRIDGE.overlays = bool(cfg.get("nova_overlays", True))
         self.monitor = monitors.HostMonitor(cfg.get("hostmonitor", {}))
         self.monitor.ctl = self
         self.engine = engine.Engine(hello["out_dir"], cfg.get("masakari", {}), hello["seed"],

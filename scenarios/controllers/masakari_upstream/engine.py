@@ -84,6 +84,18 @@ class Engine:
         from masakari import rpc
         rpc.init(CONF)
 
+        # SQLite without fsync per commit (PRAGMA synchronous = OFF) on both databases:
+        # durability against power loss means nothing for a simulated engine, and a crash of
+        # this process loses nothing committed. With fsync, commits were most of the wall time
+        # (109 commits, 1.6 s, per recovery of a 13-server host on a loaded disk).
+        import sqlalchemy
+
+        @sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
+        def _no_fsync(dbapi_connection, _record):
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA synchronous = OFF")
+            cur.close()
+
         from masakari.db import migration
         migration.db_sync()
 
@@ -141,7 +153,11 @@ class Engine:
                        for g, kvs in sections.items())
 
     def create_segment(self, hosts, recovery_method):
-        """One failover segment of every hasim host (reserved hosts as hasim lists them)."""
+        """One failover segment of every hasim host (reserved hosts as hasim lists them). A
+        restarted controller (on_crash = "restart") finds it in its database, as a restarted
+        masakari-engine does: Masakari's state lives in the DB, not in the process."""
+        if len(self.objects.FailoverSegmentList.get_all(self.ctx)):
+            return
         seg = self.objects.FailoverSegment(context=self.ctx)
         seg.name = "hasim"
         seg.service_type = "COMPUTE"

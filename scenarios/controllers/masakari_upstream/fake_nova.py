@@ -66,6 +66,7 @@ class Bridge:
         self.settled_host = {}  # vm -> host of its Nova record (overlay A)
         self.failed = set()  # vms whose evacuation failed (overlay B)
         self.crashed = set()  # vms whose guest crashed and was not started again (overlay C)
+        self.overlays = True  # config nova_overlays = false shows hasim's inventory as it is
 
     # overlays, fed by the controller from hasim's observations and by the commands sent
     def evacuation_failed(self, vm):
@@ -79,6 +80,9 @@ class Bridge:
         vm = view["id"]
         status, task = view["status"], view.get("task_state")
         host = view["host"]
+        if not self.overlays:
+            return ("active", "rebuilding", host) if status == "rebuilding" else (status, task,
+                                                                                   host)
         if status == "rebuilding":
             # Nova keeps vm_state during a move and sets task_state (api.py:5735).
             status, task = "active", task or "rebuilding"
