@@ -13,7 +13,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const ECHO: &str = "import sys\nr=sys.stdin.buffer\nw=sys.stdout.buffer\nfor l in r:\n w.write(l)\n w.flush()\n";
+const ECHO: &str =
+    "import sys\nr=sys.stdin.buffer\nw=sys.stdout.buffer\nfor l in r:\n w.write(l)\n w.flush()\n";
 
 const SDK: &str = "import sys\nsys.path.insert(0, sys.argv[1])\nimport hasim_controller as hc\n\
 class Noop(hc.Controller):\n def on_observation(self, now_us, obs, inv):\n  return []\n\
