@@ -89,6 +89,24 @@ class HostFailure(unittest.TestCase):
                             for v in range(4)))
         self.assertEqual([n[:2] for n in notifications(out)], [("COMPUTE_HOST", "finished")])
 
+    def test_non_ha_servers_go_first_because_vmoves_are_read_back_newest_first(self):
+        # PrepareHAEnabledInstancesTask lists HA_Enabled servers first, then the others
+        # (evacuate_all_instances), and stores a VMove for each in that order
+        # (host_failure.py:98-141); EvacuateInstancesTask reads them back with the DB's default
+        # sort, created_at desc then id desc (db/sqlalchemy/api.py:104-106, 632-640): the list
+        # reversed. Nova lists servers newest first (id 3, 2, 1, 0 here), so with servers 0, 1
+        # HA_Enabled the prepared list is [1, 0, 3, 2] and the evacuation order [2, 3, 0, 1]:
+        # the non-HA servers go first and HA_Enabled server 1 waits for the second round.
+        hosts, servers = fleet(4, 4)
+        for v in servers[2:]:
+            v["ha_enabled"] = False
+        sim = FakeHasim(hosts, servers, config={"masakari": {"notification_delay_max": 0}})
+        sim.crash_host(T, 0)
+        run(sim)
+        evac = sim.commands("evacuate")
+        self.assertEqual([(rel_s([e])[0], e[1]["vm"]) for e in evac],
+                         [(241, 2), (241, 3), (241, 0), (286, 1)])
+
     def test_api_pause_shifts_everything_by_at_most_five_seconds_reproducibly(self):
         runs = []
         for _ in range(2):
