@@ -83,6 +83,15 @@ enum Command {
         /// Print summary.json to stdout instead of the human summary.
         #[arg(long)]
         json: bool,
+        /// Also write what the policy got and answered in one replication: FILE is the input
+        /// of `hasim policy NAME` (an inventory line before each observation), FILE.out the
+        /// commands it must answer, byte for byte, and FILE.config.json the policy's options
+        /// (built-in policies).
+        #[arg(long = "record-policy", value_name = "FILE")]
+        record_policy: Option<PathBuf>,
+        /// The replication --record-policy records (0-based).
+        #[arg(long = "record-replication", value_name = "R", default_value_t = 0)]
+        record_replication: u32,
     },
     /// Compare two policies on common random numbers (paired differences).
     Compare {
@@ -326,11 +335,74 @@ fn place_controllers(model: &mut Model, set: &OutputSet, sub: &str) {
     }
 }
 
-fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
+/// `run --record-policy FILE`: replication `r` again, recording every observation, written
+/// as `hasim policy` input (FILE) and its expected output (FILE.out).
+fn record_policy(file: &Path, model: &Model, (path, r): &(PathBuf, u32)) -> Result<(), ExitCode> {
+    if matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
+        eprintln!(
+            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
+        );
+        return Err(ExitCode::from(2));
+    }
+    let steps = match hasim::runner::run_recorded(model, *r) {
+        Ok((_, steps)) => steps,
+        Err(v) => return Err(invariant_failure(file, model, &v)),
+    };
+    let sibling = |ext: &str| {
+        let mut o = path.as_os_str().to_owned();
+        o.push(ext);
+        PathBuf::from(o)
+    };
+    let (out, config) = (sibling(".out"), sibling(".config.json"));
+    let mut files = vec![
+        (
+            path.clone(),
+            hasim::adapters::policy_stdio::input_lines(&steps),
+        ),
+        (
+            out.clone(),
+            hasim::adapters::policy_stdio::output_lines(&steps),
+        ),
+    ];
+    let config_text = hasim::adapters::policy_stdio::config_json(&model.policy);
+    if let Some(text) = &config_text {
+        files.push((config.clone(), text.clone()));
+    }
+    for (p, text) in &files {
+        if let Err(e) = hasim::report::atomic::write_atomic(p, text.as_bytes()) {
+            eprintln!("error: --record-policy: writing {}: {e}", p.display());
+            return Err(ExitCode::from(EXIT_RUNTIME));
+        }
+    }
+    eprintln!(
+        "recorded replication {r}: {} observations in {}, {} commands in {}; replay with: hasim policy {}{} < {}",
+        steps.len(),
+        path.display(),
+        steps.iter().map(|s| s.commands.len()).sum::<usize>(),
+        out.display(),
+        model.policy.name(),
+        config_text
+            .map(|_| format!(" --config {}", config.display()))
+            .unwrap_or_default(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn run(file: &Path, common: &Common, json: bool, record: Option<&(PathBuf, u32)>) -> ExitCode {
     let mut model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
+    if let Some((_, r)) = record {
+        if *r >= model.simulation.replications {
+            eprintln!(
+                "error: --record-replication {r}: the run has replications 0..{}",
+                model.simulation.replications
+            );
+            return ExitCode::from(2);
+        }
+    }
     eprintln!(
         "hasim: {} seed {} ({} replications)",
         model.name, model.simulation.seed, model.simulation.replications
@@ -373,6 +445,11 @@ fn run(file: &Path, common: &Common, json: bool) -> ExitCode {
         Ok(w) => w,
         Err(e) => return write_failed(&out_dir, e),
     };
+    if let Some(rec) = record {
+        if let Err(code) = record_policy(file, &model, rec) {
+            return code;
+        }
+    }
     if let Err(e) = set.commit() {
         return write_failed(&out_dir, e);
     }
@@ -620,7 +697,16 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate { files, set, grid } => validate(&files, &set, &grid),
         Command::Policy { name, config } => policy_adapter(&name, config.as_deref()),
-        Command::Run { file, common, json } => run(&file, &common, json),
+        Command::Run {
+            file,
+            common,
+            json,
+            record_policy,
+            record_replication,
+        } => {
+            let record = record_policy.map(|f| (f, record_replication));
+            run(&file, &common, json, record.as_ref())
+        }
         Command::Compare {
             file,
             policies,

@@ -290,6 +290,18 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
     })
 }
 
+/// A built-in policy's configuration as the JSON `hasim policy NAME --config FILE` reads
+/// (`None` for `none`, which has no options, and for an external controller).
+pub fn config_json(config: &PolicyConfig) -> Option<String> {
+    let text = match config {
+        PolicyConfig::Masakari(c) => serde_json::to_string_pretty(c),
+        PolicyConfig::InstanceHa(c) => serde_json::to_string_pretty(c),
+        PolicyConfig::Pca(c) => serde_json::to_string_pretty(c),
+        PolicyConfig::None | PolicyConfig::External(_) => return None,
+    };
+    Some(text.expect("policy configurations serialise") + "\n")
+}
+
 /// Writes recorded simulator steps as adapter input: an inventory line before each observation.
 pub fn input_lines(steps: &[crate::engine::RecordedStep]) -> String {
     let mut s = String::new();

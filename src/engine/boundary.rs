@@ -92,7 +92,7 @@ impl Simulation<'_> {
             }
             for c in cmds {
                 // A built-in policy's command that names nothing is ignored, as a 404 would be.
-                let _ = self.execute(c);
+                let _ = self.execute(c, false);
             }
         }
         self.boundary.policy = Some(policy);
@@ -111,7 +111,7 @@ impl Simulation<'_> {
             let batch: Vec<Observation> = self.boundary.observations.drain(..).collect();
             let cmds = policy.on_step(now, &mut CloudView { sim: self }, &batch);
             for c in cmds {
-                if self.execute(c).is_err() {
+                if self.execute(c, true).is_err() {
                     self.accounts.ha.commands_refused += 1;
                 }
             }
@@ -133,7 +133,7 @@ impl Simulation<'_> {
         let now = self.sched.now.as_us();
         let cmds = policy.begin(now, &mut CloudView { sim: self });
         for c in cmds {
-            if self.execute(c).is_err() {
+            if self.execute(c, true).is_err() {
                 self.accounts.ha.commands_refused += 1;
             }
         }
@@ -170,11 +170,16 @@ impl Simulation<'_> {
         self.relist(h);
     }
 
-    /// Runs a command at once, or refuses it as Nova's API would answer synchronously (an
-    /// unknown id, a locked server for a non-admin caller). An accepted evacuation or
-    /// migration that then fails (no valid host) answers with its result observation, as
-    /// Nova's conductor does after the API accepted the request.
-    fn execute(&mut self, c: Command) -> Result<(), Refusal> {
+    /// Runs a command at once, or refuses it as Nova's API would answer synchronously: an
+    /// unknown id (404), a locked server for a non-admin caller (409, `check_instance_lock`
+    /// guards stop, start and migrate, not evacuate). With `nova_answers` (a stepping policy,
+    /// which talks to the API as a real controller does) the API's own checks answer at once
+    /// too: evacuate of a server with a task in flight (409 `InstanceInvalidState`) or from a
+    /// host whose nova-compute is up (400 `ComputeServiceInUse`), start of a server that is
+    /// not stopped (409). A built-in policy gets those as a failed result observation, as it
+    /// always has. An accepted move that finds no valid host fails later, as Nova's conductor
+    /// fails it: a result observation, and `vm_state` error.
+    fn execute(&mut self, c: Command, nova_answers: bool) -> Result<(), Refusal> {
         let refuse = |code: u16, reason: String| Err(Refusal { code, reason });
         if let Some(h) = host_of(&c) {
             if h as usize >= self.truth.host_count() {
@@ -201,6 +206,13 @@ impl Simulation<'_> {
             Command::CheckPower { host: h } => self.start_power_check(HostId(h)),
             Command::Evacuate { vm, placement } => {
                 if let Err(reason) = self.evacuate(VmId(vm), &placement) {
+                    if let Some(code) = api_answer(reason).filter(|_| nova_answers) {
+                        return refuse(code, format!("server {vm}: {reason}"));
+                    }
+                    if reason == "NoValidHost" {
+                        // The conductor's _set_vm_state_and_notify: vm_state error.
+                        self.records.set_error(VmId(vm), true);
+                    }
                     self.accounts.ha.evacuation_failures += 1;
                     self.boundary
                         .observations
@@ -214,6 +226,9 @@ impl Simulation<'_> {
             }
             Command::Migrate { vm, placement } => {
                 if let Err(reason) = self.migrate(VmId(vm), &placement) {
+                    if let Some(code) = api_answer(reason).filter(|_| nova_answers) {
+                        return refuse(code, format!("server {vm}: {reason}"));
+                    }
                     self.boundary
                         .observations
                         .push_back(Observation::MigrateResult {
@@ -224,7 +239,15 @@ impl Simulation<'_> {
                         });
                 }
             }
-            Command::StartServer { vm } => self.start_guest(VmId(vm)),
+            Command::StartServer { vm } => {
+                if nova_answers && !self.truth.vm(VmId(vm)).crashed() {
+                    return refuse(
+                        409,
+                        format!("server {vm}: InstanceInvalidState (vm_state is not stopped)"),
+                    );
+                }
+                self.start_guest(VmId(vm))
+            }
             Command::StopServer { vm } => {
                 let v = VmId(vm);
                 if self.truth.vm(v).booted() || self.moves.busy(v) {
@@ -249,6 +272,17 @@ impl Simulation<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The HTTP status Nova's API answers at once for a move it refuses; `None` for a failure
+/// that comes later from the conductor (no valid host).
+fn api_answer(reason: &str) -> Option<u16> {
+    match reason {
+        "InstanceNotFound" => Some(404),
+        "InstanceInvalidState" => Some(409),
+        "ComputeServiceInUse" => Some(400),
+        _ => None,
     }
 }
 
@@ -320,7 +354,7 @@ impl api::Inventory for CloudView<'_, '_> {
 
 impl api::Cloud for CloudView<'_, '_> {
     fn execute(&mut self, command: Command) -> Result<(), Refusal> {
-        self.sim.execute(command)
+        self.sim.execute(command, true)
     }
 }
 
@@ -349,29 +383,54 @@ impl api::Inventory for InventoryView<'_, '_> {
         }
     }
 
+    /// Servers whose Nova record names `host`: its residents, less those still moving in
+    /// (their record names their source until the move ends), plus those moving away.
     fn vms_on(&self, host: u32) -> Vec<api::VmView> {
-        self.sim
+        let s = self.sim;
+        let h = HostId(host);
+        let arriving = |v: &VmId| s.moves.task(*v).is_some_and(|t| t.source != h);
+        let mut ids: Vec<VmId> = s
             .truth
-            .residents(HostId(host))
+            .residents(h)
             .iter()
-            .map(|v| self.vm(v.0))
-            .collect()
+            .copied()
+            .filter(|v| !arriving(v))
+            .collect();
+        let before = ids.len();
+        ids.extend(s.moves.leaving(h));
+        if ids.len() > before {
+            ids.sort_unstable();
+        }
+        ids.into_iter().map(|v| self.vm(v.0)).collect()
     }
 
     fn vm(&self, id: u32) -> api::VmView {
         let s = self.sim;
         let v = VmId(id);
         let w = &s.model.workloads[s.model.vms[id as usize].workload.index()];
+        let task = s.moves.task(v);
         api::VmView {
             id,
-            host: s.truth.vm(v).host().0,
-            status: if s.moves.busy(v) {
+            // Nova's record names the source until the move ends.
+            host: task.map_or(s.truth.vm(v).host(), |t| t.source).0,
+            status: if task.is_some() {
                 api::VmStatus::Rebuilding
             } else if s.records.error(v) {
                 api::VmStatus::Error
+            } else if s.truth.vm(v).crashed() {
+                // The libvirt lifecycle event of a guest that stopped by itself makes Nova
+                // sync its vm_state to stopped (`_sync_instance_power_state`).
+                api::VmStatus::Stopped
             } else {
                 api::VmStatus::Active
             },
+            task_state: task.map(|t| {
+                if t.cold {
+                    api::TaskState::ResizeMigrating
+                } else {
+                    api::TaskState::Rebuilding
+                }
+            }),
             ha_enabled: w.ha,
             evacuable: w.tags.iter().any(|t| t == "evacuable"),
             fault_domain: s

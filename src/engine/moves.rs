@@ -88,7 +88,7 @@ impl Simulation<'_> {
         self.moves.set_no_capacity(v, false);
         self.accounts.ha.evacuations += 1;
         self.moves
-            .begin(v, gen, false, w.boot_time, &mut self.sched);
+            .begin(v, source, gen, false, w.boot_time, &mut self.sched);
         self.refresh_vm(v);
         Ok(())
     }
@@ -124,7 +124,8 @@ impl Simulation<'_> {
         self.truth.guest_stop(v);
         self.campaigns.vms[v.index()].down = maintenance;
         let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
-        self.moves.begin(v, gen, true, boot, &mut self.sched);
+        self.moves
+            .begin(v, source, gen, true, boot, &mut self.sched);
         self.refresh_vm(v);
     }
 

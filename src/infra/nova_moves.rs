@@ -5,7 +5,8 @@
 
 use crate::core::sched::Scheduler;
 use crate::core::time::SimDuration;
-use crate::world::ids::VmId;
+use crate::world::ids::{HostId, VmId};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
@@ -21,12 +22,18 @@ pub struct Task {
     pub target_gen: u32,
     /// A cold migration rather than an evacuation.
     pub cold: bool,
+    /// The host the move leaves: Nova's record still names it until the move ends
+    /// (`rt.finish_evacuation` sets `instance.host` after the guest is spawned,
+    /// nova/compute/manager.py `rebuild_instance`; a cold migration's `finish_resize` likewise).
+    pub source: HostId,
 }
 
 pub struct NovaMoves {
     task: Vec<Option<Task>>,
     no_capacity: Vec<bool>,
     seq: u32,
+    /// `(source host, vm)` of every move in flight, for "servers on host" as Nova lists them.
+    away: BTreeSet<(u32, u32)>,
 }
 
 impl NovaMoves {
@@ -40,6 +47,7 @@ impl NovaMoves {
             task: vec![None; n_vms],
             no_capacity: vec![false; n_vms],
             seq: 0,
+            away: BTreeSet::new(),
         }
     }
 
@@ -63,6 +71,7 @@ impl NovaMoves {
     pub fn begin(
         &mut self,
         v: VmId,
+        source: HostId,
         target_gen: u32,
         cold: bool,
         boot: SimDuration,
@@ -74,15 +83,27 @@ impl NovaMoves {
             seq,
             target_gen,
             cold,
+            source,
         });
+        self.away.insert((source.0, v.0));
         s.after(boot, Event::RebuildDone { vm: v, seq });
     }
 
     /// The move's end: its task if `seq` is still the current one.
     pub fn finish(&mut self, v: VmId, seq: u32) -> Option<Task> {
         match self.task[v.index()] {
-            Some(t) if t.seq == seq => self.task[v.index()].take(),
+            Some(t) if t.seq == seq => {
+                self.away.remove(&(t.source.0, v.0));
+                self.task[v.index()].take()
+            }
             _ => None,
         }
+    }
+
+    /// Servers moving away from `host`, in id order: Nova still lists them there.
+    pub fn leaving(&self, host: HostId) -> impl Iterator<Item = VmId> + '_ {
+        self.away
+            .range((host.0, 0)..=(host.0, u32::MAX))
+            .map(|&(_, v)| VmId(v))
     }
 }

@@ -107,6 +107,10 @@ pub fn registry() -> Vec<MetricDef> {
         t("evacuation_failures", COUNT),
         t("fencing_failures", COUNT),
         t("false_failovers", COUNT),
+        t("commands_refused", COUNT),
+        t("controller_crashes", COUNT),
+        t("controller_restarts", COUNT),
+        t("controller_observations_lost", COUNT),
     ];
     v.extend(down_causes().map(|s| {
         t(
@@ -260,6 +264,13 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         ("evacuation_failures", ha.evacuation_failures),
         ("fencing_failures", ha.fencing_failures),
         ("false_failovers", ha.false_failovers),
+        ("commands_refused", ha.commands_refused),
+        ("controller_crashes", ha.controller_crashes),
+        ("controller_restarts", ha.controller_restarts),
+        (
+            "controller_observations_lost",
+            ha.controller_observations_lost,
+        ),
     ] {
         m.insert(name.into(), v as f64);
     }

@@ -26,6 +26,18 @@ pub struct HostView {
     pub reserved: bool,
 }
 
+/// Nova's `task_state` while a move is in flight (the phase a controller sees most of the
+/// move; Nova steps through rebuild_block_device_mapping / rebuild_spawning and resize_prep /
+/// resize_migrated / resize_finish too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// An evacuation (rebuild on another host).
+    Rebuilding,
+    /// A cold migration.
+    ResizeMigrating,
+}
+
 /// Nova's `vm_state` as a controller reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,7 +45,9 @@ pub enum VmStatus {
     Active,
     Stopped,
     Error,
-    /// A move (evacuate/rebuild) is in progress: `task_state` is not None.
+    /// A move (evacuate/rebuild, cold migration) is in progress: `task_state` is not None.
+    /// (Nova itself keeps `vm_state` while `task_state` says the move; `status` reports the
+    /// move here for the policies written against it, and `task_state` has Nova's value.)
     Rebuilding,
 }
 
@@ -54,6 +68,9 @@ pub struct VmView {
     /// when `instance.locked and not context.is_admin`. Absent in input: false.
     #[serde(default)]
     pub locked: bool,
+    /// Nova's `task_state`: `None` unless a move is in flight. Absent in input: `None`.
+    #[serde(default)]
+    pub task_state: Option<TaskState>,
 }
 
 /// Read-only inventory (Nova API, Pacemaker CIB). Lookups are cheap; a policy asks for what it

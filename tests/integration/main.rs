@@ -7,6 +7,7 @@ mod closed_form;
 mod controllers;
 mod determinism;
 mod experiments;
+mod external;
 mod fuzz;
 mod ha;
 mod hardening;

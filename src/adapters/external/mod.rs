@@ -144,14 +144,14 @@ impl ExternalPolicy {
             let line = match p.recv(timeout) {
                 Read::Line(l) => l,
                 Read::TimedOut => {
-                    self.fatal = Some(format!(
-                        "external controller {} gave no answer to `{what}` at t = {} µs \
-                         within step_timeout ({} ms of wall-clock time)",
-                        p.program(),
-                        now_us,
-                        timeout.as_millis()
-                    ));
                     self.process = None;
+                    self.fatal = Some(format!(
+                        "external controller `{}` gave no answer to `{what}` at t = {now_us} µs \
+                         within step_timeout ({} ms of wall-clock time){}",
+                        self.command_line(),
+                        timeout.as_millis(),
+                        self.stderr_tail()
+                    ));
                     return None;
                 }
                 Read::Closed => {
@@ -217,17 +217,46 @@ impl ExternalPolicy {
     /// The controller broke: fatal under `on_crash = "fail"`, else a modelled crash.
     fn broken(&mut self, now_us: u64, why: String) -> Option<Vec<Command>> {
         if let Some(p) = self.process.take() {
+            drop(p);
             if self.cfg.on_crash == OnCrash::Fail {
                 self.fatal = Some(format!(
-                    "external controller {} failed at t = {} µs: {why} (on_crash = \"fail\"; \
-                     its stderr is in {})",
-                    p.program(),
-                    now_us,
-                    self.dir.join("stderr.log").display()
+                    "external controller `{}` failed at t = {now_us} µs: {why} \
+                     (on_crash = \"fail\"){}",
+                    self.command_line(),
+                    self.stderr_tail()
                 ));
             }
         }
         None
+    }
+
+    /// The command, quoted and cut, for messages.
+    fn command_line(&self) -> String {
+        let line = self.cfg.command.join(" ");
+        let cut: String = line.chars().take(120).collect();
+        if cut.len() < line.len() {
+            format!("{cut}…")
+        } else {
+            cut
+        }
+    }
+
+    /// The last lines the controller wrote to stderr (its log leaves with a failed run's
+    /// staged output set), as a message tail.
+    fn stderr_tail(&self) -> String {
+        let Ok(text) = std::fs::read_to_string(self.dir.join("stderr.log")) else {
+            return String::new();
+        };
+        let lines: Vec<&str> = text.lines().rev().take(10).collect();
+        if lines.is_empty() {
+            return String::new();
+        }
+        let tail: Vec<String> = lines
+            .iter()
+            .rev()
+            .map(|l| format!("\n  | {}", l.chars().take(300).collect::<String>()))
+            .collect();
+        format!("; its stderr ended with:{}", tail.concat())
     }
 
     /// Counts a crash and, under `on_crash = "restart"`, returns the timer that restarts it.

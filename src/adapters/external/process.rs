@@ -30,7 +30,6 @@ pub struct Process {
     child: Child,
     stdin: Option<BufWriter<ChildStdin>>,
     lines: Receiver<Result<String, String>>,
-    argv0: String,
 }
 
 impl Process {
@@ -86,12 +85,7 @@ impl Process {
             child,
             stdin,
             lines: rx,
-            argv0: program.clone(),
         })
-    }
-
-    pub fn program(&self) -> &str {
-        &self.argv0
     }
 
     /// Writes one line. An error means the controller is gone (its stdin closed).
@@ -113,12 +107,17 @@ impl Process {
         }
     }
 
-    /// How the process ended, if it has (reaped).
+    /// How the process ended, once it has (it closed its stdout, so it is exiting): waits up
+    /// to 200 ms for it to be reapable.
     pub fn exit_status(&mut self) -> Option<String> {
-        match self.child.try_wait() {
-            Ok(Some(s)) => Some(s.to_string()),
-            _ => None,
+        for _ in 0..200 {
+            match self.child.try_wait() {
+                Ok(Some(s)) => return Some(s.to_string()),
+                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                Err(_) => return None,
+            }
         }
+        None
     }
 
     /// Closes its stdin and gives it `grace` to close its stdout (to exit) on its own,
