@@ -13,9 +13,6 @@ this instant runs (vhub.VirtualHub.run_now) — Masakari's flows call Nova, whic
   clear_maintenance_on_host_return = false   what-if operator (not Masakari): when a node is back
       and no notification of it is open, clear on_maintenance and enable nova-compute
   log_level = "WARNING"                      Masakari's log level (stderr → hasim's log file)
-  nova_overlays = true                       show Nova's record where hasim's inventory differs
-      (fake_nova.py: host during a rebuild, error after a failed evacuation, stopped after a
-      guest crash); false shows hasim's inventory as it is
   [policy.config.masakari]   Masakari options, e.g. wait_period_after_service_update = 180
   [policy.config.hostmonitor] monitoring_interval, disable_ipmi_check, ipmi_retry_max,
                                ipmi_retry_interval (masakari-monitors [host] options)
@@ -47,7 +44,7 @@ import monitors  # noqa: E402
 HUB_TOKEN = 1
 
 CONFIG_KEYS = {"recovery_method", "clear_maintenance_on_host_return", "log_level", "masakari",
-               "hostmonitor", "nova_overlays"}
+               "hostmonitor"}
 
 
 class MasakariUpstream(hc.Controller):
@@ -65,7 +62,6 @@ class MasakariUpstream(hc.Controller):
                                    % (unknown, ", ".join(sorted(CONFIG_KEYS))))
         self.recovery_method = cfg.get("recovery_method", "auto")
         self.operator_clears = bool(cfg.get("clear_maintenance_on_host_return", False))
-        fake_nova.BRIDGE.overlays = bool(cfg.get("nova_overlays", True))
         self.monitor = monitors.HostMonitor(cfg.get("hostmonitor", {}))
         self.monitor.ctl = self
         self.engine = engine.Engine(hello["out_dir"], cfg.get("masakari", {}), hello["seed"],
@@ -105,16 +101,12 @@ class MasakariUpstream(hc.Controller):
             return self.operator(inv, obs["host"])
         elif kind == "power_status":
             return self.monitor.on_power(self, inv, obs["host"], obs["state"])
-        elif kind == "evacuate_result" and not obs["ok"]:
-            fake_nova.BRIDGE.evacuation_failed(obs["vm"])
         elif kind == "instance_failed":
-            fake_nova.BRIDGE.guest_crashed(obs["vm"])
             vm = inv.vm(obs["vm"])
             self.engine.notify(monitors.vm_event(fake_nova.BRIDGE.host_names[vm["host"]],
                                                  vm["id"], self.clock.utcnow()))
-        # fenced, evacuate_result ok, migrate_result, node_failed: Masakari does not read them
-        # (it polls Nova; a failed evacuation and a crashed guest only change what Nova shows,
-        # fake_nova's overlays B and C); timer HUB_TOKEN: on_step runs the hub anyway.
+        # fenced, evacuate_result, migrate_result, node_failed: Masakari does not read them
+        # (it polls Nova); timer HUB_TOKEN: on_step runs the hub anyway.
         return []
 
     def send_host_event(self, name, event, cluster_status, host_status):

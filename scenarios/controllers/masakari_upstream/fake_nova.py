@@ -14,22 +14,14 @@ What Nova shows, mapped from hasim's HostView/VmView (cited in /work/notes/nova-
   vm_state and sets task_state (nova/compute/api.py:5735), so status `rebuilding` reads
   vm_state `active`, task_state `rebuilding`.
 - `OS-EXT-SRV-ATTR:hypervisor_hostname` (what Masakari compares to the failed host): the name
-  of hasim's `host`, which hasim changes when the rebuild ends (resource_tracker.py:2150-2161).
+  of hasim's `host`, which hasim, like Nova, changes when the rebuild ends
+  (resource_tracker.py:2150-2161). hasim also shows Nova's vm_state `error` after NoValidHost
+  and `stopped` for a guest that crashed, and refuses synchronously what Nova's API refuses.
 - `servers.list(host=...)`: Nova's default order, created_at desc then id desc
   (nova/api/openstack/common.py:143, nova/db/main/api.py:1706); hasim's servers are all
   created at time 0, so: id descending.
 - nova-compute services: one per host, id = host id + 1, status enabled/disabled, state up/down.
 - aggregates: hasim has none (only `add_reserved_host_to_aggregate` would ask).
-
-Where hasim's inventory (as of branch `external` fb3bac2) shows something Nova would not, the
-Bridge overlays Nova's record (requests A-C in /work/notes/protocol-requests.md); each overlay
-is a no-op once hasim shows the same:
-A. during a rebuild hasim already names the target host; Nova names the source until the
-   rebuild ends (resource_tracker.finish_evacuation) → the last host seen while not moving;
-B. after a failed evacuation Nova's conductor sets vm_state ERROR (conductor/manager.py:
-   1349-1374) → `error` after `evacuate_result ok=false`, until the next evacuate/reset_state;
-C. Nova's power-state sync stops a guest that crashed → `stopped` after `instance_failed`,
-   until a start_server is accepted.
 """
 
 import uuid
@@ -63,37 +55,6 @@ class Bridge:
         self.host_ids = {}  # name -> id
         self.host_names = {}  # id -> name
         self.calls = 0
-        self.settled_host = {}  # vm -> host of its Nova record (overlay A)
-        self.failed = set()  # vms whose evacuation failed (overlay B)
-        self.crashed = set()  # vms whose guest crashed and was not started again (overlay C)
-        self.overlays = True  # config nova_overlays = false shows hasim's inventory as it is
-
-    # overlays, fed by the controller from hasim's observations and by the commands sent
-    def evacuation_failed(self, vm):
-        self.failed.add(vm)
-
-    def guest_crashed(self, vm):
-        self.crashed.add(vm)
-
-    def nova_view(self, view):
-        """(vm_state, task_state, host id) as Nova's record would show them."""
-        vm = view["id"]
-        status, task = view["status"], view.get("task_state")
-        host = view["host"]
-        if not self.overlays:
-            return ("active", "rebuilding", host) if status == "rebuilding" else (status, task,
-                                                                                   host)
-        if status == "rebuilding":
-            # Nova keeps vm_state during a move and sets task_state (api.py:5735).
-            status, task = "active", task or "rebuilding"
-            host = self.settled_host.get(vm, host)
-        else:
-            self.settled_host[vm] = host
-            if status == "active" and vm in self.failed:
-                status = "error"
-            elif status == "active" and vm in self.crashed:
-                status = "stopped"
-        return status, task, host
 
     def set_hosts(self, hosts):
         self.host_ids = {h["name"]: h["id"] for h in hosts}
@@ -114,11 +75,6 @@ class Bridge:
         """A synchronous Nova call: hasim's refusal becomes novaclient's exception."""
         ok, code, reason = self.inv().try_execute(command)
         if ok:
-            vm = command.get("vm")
-            if command["type"] in ("evacuate", "reset_state"):
-                self.failed.discard(vm)
-            if command["type"] == "start_server":
-                self.crashed.discard(vm)
             return None
         cls = {400: nova_exc.BadRequest, 403: nova_exc.Forbidden, 404: nova_exc.NotFound,
                409: nova_exc.Conflict}.get(code)
@@ -140,12 +96,15 @@ class Server:
     """The attributes of novaclient's Server that Masakari reads."""
 
     def __init__(self, view):
-        status, task, host_id = BRIDGE.nova_view(view)
+        status = view["status"]
+        task = view.get("task_state")
+        if status == "rebuilding":
+            status, task = "active", task or "rebuilding"
         self.id = uuid_of(view["id"])
         self.name = "vm-%d" % view["id"]
         self.metadata = {"HA_Enabled": "True"} if view["ha_enabled"] else {}
         self.locked = bool(view.get("locked", False))
-        host = BRIDGE.host_names.get(host_id, str(host_id))
+        host = BRIDGE.host_names.get(view["host"], str(view["host"]))
         setattr(self, "OS-EXT-STS:vm_state", status)
         setattr(self, "OS-EXT-STS:task_state", task)
         setattr(self, "OS-EXT-STS:power_state", 1 if status == "active" else 4)
