@@ -39,6 +39,7 @@ class InstanceHa:
         self.monitor_armed = False
         self.unfence_pending = set()
         self.issued = {}
+        self.tagged = None  # whether any flavor is tagged evacuable: static, read once
 
     def arm_monitor(self, now, out):
         if not self.monitor_armed:
@@ -80,7 +81,10 @@ class InstanceHa:
             self.monitor_armed = False
             for host in sorted(h for h, yes in self.evacuate.items() if yes):
                 vms = call({"type": "query", "query": {"type": "vms_on", "host": host}})["vms"]
-                filt = self.filtering and call({"type": "query", "query": {"type": "snapshot"}})["snapshot"]["any_evacuable_tagged"]
+                if self.tagged is None:
+                    snap = call({"type": "query", "query": {"type": "snapshot"}})["snapshot"]
+                    self.tagged = snap["any_evacuable_tagged"]
+                filt = self.filtering and self.tagged
                 for vm in vms:
                     if not filt or vm["evacuable"]:
                         self.issued[vm["id"]] = host

@@ -82,12 +82,14 @@ fn run_failing(mode: &str) -> (Option<i32>, String, std::time::Duration) {
         "--out",
         out.to_str().unwrap(),
     ];
-    for s in external(&[
-        "policy.config.fail_at_step=3",
-        r#"policy.step_timeout="1s""#,
-    ]) {
+    // A short wall-clock guard only where it must fire: elsewhere a loaded machine could
+    // make an honest answer late.
+    let timeout = if mode == "hang" { "3s" } else { "60s" };
+    let timeout = format!(r#"policy.step_timeout="{timeout}""#);
+    for s in external(&["policy.config.fail_at_step=3"]) {
         args.extend(["--set", s]);
     }
+    args.extend(["--set", &timeout]);
     args.extend(["--set", &fail_mode]);
     let t0 = std::time::Instant::now();
     let o = hasim(&args);
@@ -111,8 +113,8 @@ fn a_controller_that_breaks_the_protocol_or_hangs_stops_the_run_with_a_message()
         assert_eq!(code, Some(1), "{mode}: {err}");
         assert!(err.contains(says), "{mode}: {err}");
         assert!(!err.contains("panicked"), "{mode}: {err}");
-        // The hang is cut by the 1 s step_timeout, not by the test.
-        assert!(took.as_secs() < 20, "{mode} took {took:?}");
+        // The hang is cut by the 3 s step_timeout, not by the test.
+        assert!(took.as_secs() < 60, "{mode} took {took:?}");
     }
 }
 
