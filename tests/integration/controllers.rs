@@ -38,20 +38,24 @@ fn masakari_python() -> Option<PathBuf> {
     None
 }
 
+/// Runs `hasim run ./s.toml --out out` in `dir` ("./": a bare file name once ran the controller
+/// in "", request E in the notes).
+fn run_in(dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hasim"))
+        .args(["run", "./s.toml", "--out", "out"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 /// Runs the one-crash scenario under `policy_keys` (the rest of `[policy]`) into `<dir>/out`.
 fn run_timeline(name: &str, policy: &str, policy_keys: &str) -> PathBuf {
     let dir = scratch(&format!("ctl_{name}"));
     std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
     std::fs::write(dir.join("s.toml"), scenario(policy, policy_keys)).unwrap();
-    let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_hasim"))
-        // "./": a bare file name runs the controller in "" (request E in the notes).
-        .args(["run", "./s.toml", "--out", "out"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let o = run_in(&dir);
     assert!(o.status.success(), "{name}: {}", stderr(&o));
-    out
+    dir.join("out")
 }
 
 /// (vm, detection_s, fencing_s, recovery_s) of the VMs that were down, from vms.csv.
@@ -231,11 +235,7 @@ fn misbehave(name: &str, keys: &str) -> (std::process::Output, PathBuf, f64) {
     );
     std::fs::write(dir.join("s.toml"), scenario("external", &policy)).unwrap();
     let t0 = std::time::Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_hasim"))
-        .args(["run", "./s.toml", "--out", "out"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let o = run_in(&dir);
     (o, dir.join("out"), t0.elapsed().as_secs_f64())
 }
 
@@ -377,11 +377,7 @@ fn upstream_masakari_restarts_crashed_guests_one_per_host_at_a_time() {
     .replace("horizon = \"20h\"", "horizon = \"250h\"");
     std::fs::write(dir.join("s.toml"), text).unwrap();
     let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_hasim"))
-        .args(["run", "./s.toml", "--out", "out"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let o = run_in(&dir);
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("vms.csv")).unwrap();
     let guest: Vec<f64> = csv
