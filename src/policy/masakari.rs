@@ -63,6 +63,14 @@ pub struct MasakariConfig {
     pub monitoring_interval_us: u64,
     /// masakari-monitors `[host] disable_ipmi_check` = False.
     pub disable_ipmi_check: bool,
+    /// masakari-monitors `[host] restrict_to_remotes` = False: read only pacemaker_remote
+    /// nodes, from `crm_mon -X`. In 22.0.0 that path never parses the CIB, and the IPMI check
+    /// (`_is_poweroff`) looks the node's IPMI parameters up in it: a TypeError on every poll,
+    /// caught by `monitor_hosts`, so with the IPMI check on the monitor never notifies
+    /// (masakarimonitors/hostmonitor/host_handler/handle_host.py; reproduced with the real
+    /// hostmonitor against simulated `crm_mon -X` output, tests/integration/controllers.rs).
+    #[serde(default)]
+    pub restrict_to_remotes: bool,
     /// masakari/conf/engine.py:71 `wait_period_after_service_update` = 180 s.
     pub wait_period_after_service_update_us: u64,
     /// engine.py:75 `wait_period_after_evacuation` = 90 s.
@@ -85,6 +93,7 @@ impl Default for MasakariConfig {
         MasakariConfig {
             monitoring_interval_us: 60_000_000,
             disable_ipmi_check: false,
+            restrict_to_remotes: false,
             wait_period_after_service_update_us: 180_000_000,
             wait_period_after_evacuation_us: 90_000_000,
             host_failure_recovery_threads: 3,
@@ -364,7 +373,9 @@ impl Policy for Masakari {
                     self.poll_armed = false;
                     for host in std::mem::take(&mut self.pending_offline) {
                         if !inv.host(host).node_online && self.seen_offline.insert(host) {
-                            if self.cfg.disable_ipmi_check {
+                            if self.cfg.restrict_to_remotes && !self.cfg.disable_ipmi_check {
+                                // The poll dies in _is_poweroff: nothing is sent.
+                            } else if self.cfg.disable_ipmi_check {
                                 self.notify(host, &mut out);
                             } else {
                                 out.push(Command::CheckPower { host });

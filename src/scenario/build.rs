@@ -1307,6 +1307,7 @@ fn read_policy_tables(
         ok &= set_duration(&mut t, "monitoring_interval", &mut v, d);
         m.monitoring_interval_us = us(v);
         ok &= set_bool(&mut t, "disable_ipmi_check", &mut m.disable_ipmi_check, d);
+        ok &= set_bool(&mut t, "restrict_to_remotes", &mut m.restrict_to_remotes, d);
         let pc = &mut infra.power_check;
         ok &= set_duration(&mut t, "ipmi_timeout", &mut pc.ipmi_timeout, d);
         ok &= set_count(&mut t, "ipmi_retry_max", 0, &mut pc.ipmi_retry_max, d);

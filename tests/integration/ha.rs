@@ -174,6 +174,26 @@ fn masakari_ignores_a_host_whose_power_reads_on() {
     assert_eq!(out.ha.evacuations, 0);
 }
 
+#[test]
+fn masakari_monitors_restricted_to_remotes_never_notify_with_the_ipmi_check() {
+    // masakari-monitors 22.0.0 with restrict_to_remotes fails every poll in its IPMI check
+    // (found by running the real hostmonitor): even with stonith "off", nothing recovers, and
+    // VMs wait for the host exactly as without HA; without the IPMI check it notifies again.
+    let (times, out) = host0_times(
+        "masakari",
+        "[masakari_monitors]\nrestrict_to_remotes = true",
+    );
+    assert_eq!(out.ha.evacuations, 0);
+    let (none, _) = host0_times("none", "");
+    let total = |t: &Vec<[u64; 10]>| t.iter().map(down).sum::<u64>();
+    assert_eq!(total(&times), total(&none));
+    let (_, out) = host0_times(
+        "masakari",
+        "[masakari_monitors]\nrestrict_to_remotes = true\ndisable_ipmi_check = true",
+    );
+    assert!(out.ha.evacuations > 0);
+}
+
 /// Host 0 drops off the network at T = 1 h for 2 h while it and its VMs keep running.
 /// `stonith = false` disables Pacemaker fencing.
 fn partition_run(policy: &str, extra: &str, stonith: bool) -> hasim::engine::ReplicationOutput {
