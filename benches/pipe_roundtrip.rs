@@ -3,11 +3,17 @@
 //! line). Standard library only; benches/controllers.sh compiles it with rustc.
 //!
 //! usage: pipe_roundtrip ROUND_TRIPS PYTHON [SDK_DIR]
+//! (Cargo also discovers it as a bench target; run it through benches/controllers.sh.)
+//!
 //! Prints two lines, µs per round trip:
 //!   bare <µs>  — the child echoes each line (readline, write, flush): the pipe + Python floor
 //!   sdk <µs>   — the child is an SDK controller (scenarios/controllers/hasim_controller.py)
 //!                answering each `step` (one node_offline observation) with `done`, no commands:
 //!                the SDK's own cost per step on top of the same pipe
+
+// It measures wall-clock time on purpose: it is a benchmark, not model code.
+#![allow(clippy::disallowed_methods)]
+#![cfg_attr(test, allow(dead_code))]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

@@ -224,7 +224,8 @@ const TWO_CRASHES: &str = "event_id component_id node_id platform_id node_name e
 ";
 
 /// Runs tests/controllers/misbehave.py on the two-crash trace; returns hasim's output, the
-/// output directory and the wall-clock seconds the run took.
+/// output directory and the wall-clock seconds the run took (the hang test's bound).
+#[allow(clippy::disallowed_methods)]
 fn misbehave(name: &str, keys: &str) -> (std::process::Output, PathBuf, f64) {
     let dir = scratch(&format!("ctl_{name}"));
     std::fs::write(dir.join("one_crash.tab"), TWO_CRASHES).unwrap();
