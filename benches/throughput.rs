@@ -215,7 +215,8 @@ fn point_output(reps: u32) -> Value {
     std::fs::create_dir_all(&dir).expect("output dir");
     let cpu1 = process_cpu_s();
     let (written, write_wall_s) = wall(|| {
-        let mut tables = hasim::report::tables::RunTables::create(&dir, &model).expect("tables");
+        let mut tables =
+            hasim::report::run_tables::RunTables::create(&dir, &model).expect("tables");
         // The sink runs on this thread: its CPU time is what the two tables cost.
         let mut tables_cpu_s = 0.0;
         let r = hasim::runner::run_streaming(&model, None, &|| {}, &mut |out| {

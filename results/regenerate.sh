@@ -11,6 +11,7 @@ for scenario in scenarios/*.toml; do
     "$hasim" run "$scenario" --out "results/$name" > /dev/null
 done
 "$hasim" sweep scenarios/quickstart.toml -n 20 --out results/quickstart/sweep \
+    --set nova.resume_guests_state_on_host_boot=true \
     --grid failures.host.time_between.mean=2000h,4380h,8760h,17520h \
     --grid workloads.web.boot_time=45s,30m \
     --metric vm_availability --metric downtime_min_per_vm_year_mean > /dev/null

@@ -1,21 +1,34 @@
 //! The `hasim` command line: parse arguments, call the library, map outcomes to exit codes.
 //!
 //! Exit codes (a user contract): 0 ok · 1 runtime error · 2 usage · 3 invalid scenario ·
-//! 4 expectation failed.
+//! 4 expectation failed · 5 shards that do not make one run (merge).
 
 use clap::{Args, Parser, Subcommand};
 use hasim::engine::InvariantViolation;
 use hasim::model_io::{load_all, RunOptions};
 use hasim::report::outset::OutputSet;
+use hasim::report::run_tables::TableFormat;
 use hasim::runner::{RunError, RunResult, Sink};
 use hasim::scenario::model::Model;
+use hasim::shard::Replications;
+
+#[path = "cli/merge.rs"]
+mod merge_cmd;
+#[path = "cli/slurm.rs"]
+mod slurm_cmd;
+#[path = "cli/sweep.rs"]
+mod sweep_cmd;
 use hasim::sweep::{expand, parse_axis, Axis};
+use merge_cmd::merge;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use sweep_cmd::{sweep, SweepRequest};
 
 const EXIT_RUNTIME: u8 = 1;
+const EXIT_USAGE: u8 = 2;
 const EXIT_INVALID: u8 = 3;
 const EXIT_EXPECTATION: u8 = 4;
+const EXIT_MISFIT: u8 = 5;
 
 #[derive(Parser)]
 #[command(
@@ -32,8 +45,12 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Common {
     /// Number of replications (overrides simulation.replications).
-    #[arg(short = 'n', long = "replications", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    replications: Option<u32>,
+    #[arg(short = 'n', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    count: Option<u32>,
+    /// N: the same as -n. A..B (run only): replications A to B-1 of the run, a shard that
+    /// `hasim merge` combines with the others.
+    #[arg(long = "replications", value_name = "N|A..B", value_parser = hasim::shard::parse_replications)]
+    replications: Option<Replications>,
     /// Master seed (overrides simulation.seed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     seed: Option<u64>,
@@ -52,9 +69,48 @@ struct Common {
 }
 
 impl Common {
+    /// The replication count `-n` or `--replications N` gives; both, when they differ, is a
+    /// usage error.
+    fn count(&self) -> Result<Option<u32>, String> {
+        match (self.count, self.replications) {
+            (Some(a), Some(Replications::Count(b))) if a != b => Err(format!(
+                "-n {a} and --replications {b} disagree (they are the same option)"
+            )),
+            (Some(a), _) => Ok(Some(a)),
+            (None, Some(Replications::Count(b))) => Ok(Some(b)),
+            (None, _) => Ok(None),
+        }
+    }
+
+    /// The shard `--replications A..B` asks for, if it does.
+    fn shard(&self) -> Option<std::ops::Range<u32>> {
+        match self.replications {
+            Some(Replications::Range(a, b)) => Some(a..b),
+            _ => None,
+        }
+    }
+
+    /// Usage errors of the replication options; `what` is the command (a shard is `run` only).
+    fn check(&self, what: &str) -> Result<(), ExitCode> {
+        let problem = match self.count() {
+            Err(e) => Some(e),
+            Ok(_) if what != "run" && self.shard().is_some() => Some(format!(
+                "--replications A..B: {what} does not run shards of replications (run does)"
+            )),
+            Ok(_) => None,
+        };
+        match problem {
+            Some(p) => {
+                eprintln!("error: {p}");
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+            None => Ok(()),
+        }
+    }
+
     fn options(&self) -> RunOptions {
         RunOptions {
-            replications: self.replications,
+            replications: self.count().ok().flatten(),
             seed: self.seed,
             set: self.set.clone(),
             ..RunOptions::default()
@@ -83,6 +139,10 @@ enum Command {
         /// Print summary.json to stdout instead of the human summary.
         #[arg(long)]
         json: bool,
+        /// Format of the per-VM and per-host tables: csv, csv.gz, parquet (a build with
+        /// --features parquet) or none.
+        #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = TableFormat::parse)]
+        tables: TableFormat,
         /// Also write what the policy got and answered in one replication: FILE is the input
         /// of `hasim policy NAME` (an inventory line before each observation), FILE.out the
         /// commands it must answer, byte for byte, and FILE.config.json the policy's options
@@ -99,6 +159,9 @@ enum Command {
         /// The two policies, A then B (give --policy twice).
         #[arg(long = "policy", required = true, num_args = 1)]
         policies: Vec<String>,
+        /// Print compare.csv's rows as JSON to stdout instead of the text table.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -110,6 +173,56 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Combine the result directories of a run's shards (run --replications A..B) into the
+    /// directory the whole run writes.
+    Merge {
+        /// The shards' result directories, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged result directory.
+        #[arg(long, required = true)]
+        out: PathBuf,
+    },
+    /// Write (and with --submit, submit) a Slurm job array that runs the run's replications,
+    /// or with --grid the sweep's points, in shards, and a merge job after it.
+    Slurm {
+        file: PathBuf,
+        /// Array tasks: shards of replications (or of points, with --grid).
+        #[arg(long, required = true, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        shards: u32,
+        /// A sweep axis (repeatable): the array runs the sweep's points instead.
+        #[arg(long = "grid", value_name = "KEY=VALUES")]
+        grid: Vec<String>,
+        /// Metrics a sweep charts (repeatable).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Slurm partition of both jobs.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit of each task and of the merge (Slurm's --time).
+        #[arg(long)]
+        time: Option<String>,
+        /// Slurm account to charge.
+        #[arg(long)]
+        account: Option<String>,
+        /// Any other #SBATCH option, as `--sbatch=--qos=long` (repeatable).
+        #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+        sbatch: Vec<String>,
+        /// CPUs of each array task; hasim's --threads follows SLURM_CPUS_PER_TASK.
+        #[arg(long = "cpus-per-task", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        cpus_per_task: u32,
+        /// Submit the array and the merge with sbatch (otherwise: print how to).
+        #[arg(long)]
+        submit: bool,
+        /// With --submit, wait until the merge job has ended (sbatch --wait).
+        #[arg(long, requires = "submit")]
+        wait: bool,
+        /// The tables' format of each shard (run only; see run --tables).
+        #[arg(long, value_name = "FORMAT")]
+        tables: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Run a cartesian grid over scenario keys; write sweep.csv and one chart per metric.
     Sweep {
         file: PathBuf,
@@ -119,6 +232,16 @@ enum Command {
         /// Metrics to chart (repeatable; default vm_availability and downtime_min_per_vm_year_mean).
         #[arg(long = "metric")]
         metrics: Vec<String>,
+        /// Read back the points a killed or earlier sweep finished (same scenario and options)
+        /// instead of running them again.
+        #[arg(long)]
+        resume: bool,
+        /// Run only shard I of N of the points (1 <= I <= N); `merge` combines the shards.
+        #[arg(long, value_name = "I/N", value_parser = hasim::sweep::parse_points)]
+        points: Option<(usize, usize)>,
+        /// Print sweep.csv's rows as JSON to stdout instead of the per-point lines.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -208,12 +331,13 @@ fn validate(files: &[PathBuf], set: &[String], grid: &[Axis]) -> ExitCode {
 /// replication's output to `sink` in replication order.
 fn run_streaming(
     model: &Model,
+    range: std::ops::Range<u32>,
     threads: Option<u32>,
     label: &str,
     sink: &mut Sink<'_>,
 ) -> Result<RunResult, RunError> {
     let bar = indicatif::ProgressBar::with_draw_target(
-        Some(u64::from(model.simulation.replications)),
+        Some(range.len() as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
     bar.set_style(
@@ -223,8 +347,13 @@ fn run_streaming(
         .expect("static template"),
     );
     bar.set_prefix(label.to_string());
-    let outcome =
-        hasim::runner::run_streaming(model, threads.map(|t| t as usize), &|| bar.inc(1), sink);
+    let outcome = hasim::runner::run_streaming_range(
+        model,
+        range,
+        threads.map(|t| t as usize),
+        &|| bar.inc(1),
+        sink,
+    );
     bar.finish_and_clear();
     outcome
 }
@@ -235,7 +364,8 @@ fn run_model(
     threads: Option<u32>,
     label: &str,
 ) -> Result<RunResult, InvariantViolation> {
-    match run_streaming(model, threads, label, &mut |_| Ok(())) {
+    let all = 0..model.simulation.replications;
+    match run_streaming(model, all, threads, label, &mut |_| Ok(())) {
         Ok(r) => Ok(r),
         Err(RunError::Invariant(v)) => Err(v),
         Err(RunError::Sink(e)) => unreachable!("the empty sink cannot fail: {e}"),
@@ -338,12 +468,6 @@ fn place_controllers(model: &mut Model, set: &OutputSet, sub: &str) {
 /// `run --record-policy FILE`: replication `r` again, recording every observation, written
 /// as `hasim policy` input (FILE) and its expected output (FILE.out).
 fn record_policy(file: &Path, model: &Model, (path, r): &(PathBuf, u32)) -> Result<(), ExitCode> {
-    if matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
-        eprintln!(
-            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
-        );
-        return Err(ExitCode::from(2));
-    }
     let steps = match hasim::runner::run_recorded(model, *r) {
         Ok((_, steps)) => steps,
         Err(v) => return Err(invariant_failure(file, model, &v)),
@@ -389,11 +513,26 @@ fn record_policy(file: &Path, model: &Model, (path, r): &(PathBuf, u32)) -> Resu
     Ok(())
 }
 
-fn run(file: &Path, common: &Common, json: bool, record: Option<&(PathBuf, u32)>) -> ExitCode {
+fn run(
+    file: &Path,
+    common: &Common,
+    json: bool,
+    tables: TableFormat,
+    record: Option<&(PathBuf, u32)>,
+) -> ExitCode {
+    if let Err(code) = common.check("run") {
+        return code;
+    }
     let mut model = match load_all(file, &[common.options()]) {
         Ok(mut m) => m.remove(0),
         Err(e) => return report_invalid(&e),
     };
+    if record.is_some() && matches!(model.policy, hasim::policy::PolicyConfig::External(_)) {
+        eprintln!(
+            "error: --record-policy records a built-in policy's exchanges for `hasim policy`; an external controller's are its own (its stderr log is in the output set)"
+        );
+        return ExitCode::from(2);
+    }
     if let Some((_, r)) = record {
         if *r >= model.simulation.replications {
             eprintln!(
@@ -403,8 +542,18 @@ fn run(file: &Path, common: &Common, json: bool, record: Option<&(PathBuf, u32)>
             return ExitCode::from(2);
         }
     }
+    let range = common.shard().unwrap_or(0..model.simulation.replications);
+    if let Err(e) = hasim::shard::check_range(&range, model.simulation.replications) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let shard_note = if range.len() as u32 == model.simulation.replications {
+        String::new()
+    } else {
+        format!(", shard {}..{}", range.start, range.end)
+    };
     eprintln!(
-        "hasim: {} seed {} ({} replications)",
+        "hasim: {} seed {} ({} replications{shard_note})",
         model.name, model.simulation.seed, model.simulation.replications
     );
     if model.simulation.replications < 2 {
@@ -430,11 +579,12 @@ fn run(file: &Path, common: &Common, json: bool, record: Option<&(PathBuf, u32)>
         Err(code) => return code,
     };
     place_controllers(&mut model, &set, "");
-    let mut tables = match hasim::report::tables::RunTables::create(set.dir(), &model) {
-        Ok(t) => t,
-        Err(e) => return write_failed(&out_dir, e),
-    };
-    let result = match run_streaming(&model, common.threads, &model.name, &mut |out| {
+    let mut tables =
+        match hasim::report::run_tables::RunTables::create_as(set.dir(), &model, tables) {
+            Ok(t) => t,
+            Err(e) => return write_failed(&out_dir, e),
+        };
+    let result = match run_streaming(&model, range, common.threads, &model.name, &mut |out| {
         tables.write(out)
     }) {
         Ok(r) => r,
@@ -472,7 +622,10 @@ fn run(file: &Path, common: &Common, json: bool, record: Option<&(PathBuf, u32)>
     ExitCode::SUCCESS
 }
 
-fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
+fn compare(file: &Path, policies: &[String], json: bool, common: &Common) -> ExitCode {
+    if let Err(code) = common.check("compare") {
+        return code;
+    }
     if policies.len() != 2 {
         eprintln!(
             "error: compare needs exactly two --policy options, got {}",
@@ -541,122 +694,12 @@ fn compare(file: &Path, policies: &[String], common: &Common) -> ExitCode {
     if let Err(e) = set.commit() {
         return write_failed(&dir, e);
     }
+    if json {
+        let v = hasim::report::experiments::compare_json(&c, a.simulation.seed);
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return ExitCode::SUCCESS;
+    }
     print!("{}", hasim::report::experiments::compare_text(&c));
-    println!("{}", list_written(&dir, &written));
-    ExitCode::SUCCESS
-}
-
-fn sweep(file: &Path, grid: &[Axis], metrics: &[String], common: &Common) -> ExitCode {
-    if let Err(code) = check_grid(grid) {
-        return code;
-    }
-    let points = expand(grid);
-    let opts: Vec<RunOptions> = points
-        .iter()
-        .map(|p| {
-            let mut o = common.options();
-            o.grid = p.overrides();
-            o
-        })
-        .collect();
-    let mut models = match load_all(file, &opts) {
-        Ok(m) => m,
-        Err(e) => return report_invalid(&e),
-    };
-    let known: Vec<String> = hasim::metrics::summary::registry()
-        .into_iter()
-        .map(|m| m.name)
-        .collect();
-    let metrics: Vec<String> = if metrics.is_empty() {
-        vec![
-            "vm_availability".into(),
-            "downtime_min_per_vm_year_mean".into(),
-        ]
-    } else {
-        metrics.to_vec()
-    };
-    if let Some(bad) = metrics.iter().find(|m| !known.contains(m)) {
-        let names: Vec<&str> = known.iter().map(String::as_str).collect();
-        let hint = hasim::scenario::read::closest(bad, &names)
-            .map(|s| format!("did you mean \"{s}\"? "))
-            .unwrap_or_default();
-        eprintln!(
-            "error: --metric {}: unknown metric ({hint}see README: Results)",
-            hasim::scenario::limits::quote(bad)
-        );
-        return ExitCode::from(2);
-    }
-    let dir = common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&models[0].name).join("sweep"));
-    if let Err(code) = within_budget(&models.iter().collect::<Vec<_>>(), common) {
-        return code;
-    }
-    let set = match begin_set(&dir) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    for (i, m) in models.iter_mut().enumerate() {
-        place_controllers(m, &set, &format!("point-{i:04}"));
-    }
-    eprintln!(
-        "hasim: sweep of {} over {} points, seed {}",
-        models[0].name,
-        points.len(),
-        models[0].simulation.seed
-    );
-    let mut results = Vec::new();
-    for (p, m) in points.iter().zip(&models) {
-        match run_model(
-            m,
-            common.threads,
-            &format!("point {}/{}", p.index + 1, points.len()),
-        ) {
-            Ok(r) => results.push((p.clone(), r)),
-            Err(v) => return invariant_failure(file, m, &v),
-        }
-    }
-    let seed = models[0].simulation.seed;
-    let mut written = Vec::new();
-    let csv = match hasim::report::experiments::sweep_csv(grid, &results, seed) {
-        Ok(b) => b,
-        Err(e) => return write_failed(&dir, e),
-    };
-    let path = set.dir().join("sweep.csv");
-    if let Err(e) = hasim::report::atomic::write_atomic(&path, &csv) {
-        return write_failed(&dir, e);
-    }
-    written.push(path);
-    match hasim::report::experiments::sweep_charts(
-        set.dir(),
-        grid,
-        &results,
-        &metrics,
-        &models[0].name,
-    ) {
-        Ok(w) => written.extend(w),
-        Err(e) => return write_failed(&dir, e),
-    }
-    if let Err(e) = set.commit() {
-        return write_failed(&dir, e);
-    }
-    for (p, r) in &results {
-        let cells: Vec<String> = metrics
-            .iter()
-            .filter_map(|m| {
-                r.metrics
-                    .get(m)
-                    .map(|s| format!("{m} {}", hasim::report::text::num(s.mean)))
-            })
-            .collect();
-        println!(
-            "point {}: {}: {}",
-            p.index,
-            p.overrides().join(" "),
-            cells.join(", ")
-        );
-    }
     println!("{}", list_written(&dir, &written));
     ExitCode::SUCCESS
 }
@@ -701,22 +744,77 @@ fn main() -> ExitCode {
             file,
             common,
             json,
+            tables,
             record_policy,
             record_replication,
         } => {
             let record = record_policy.map(|f| (f, record_replication));
-            run(&file, &common, json, record.as_ref())
+            run(&file, &common, json, tables, record.as_ref())
         }
         Command::Compare {
             file,
             policies,
+            json,
             common,
-        } => compare(&file, &policies, &common),
+        } => compare(&file, &policies, json, &common),
         Command::Sweep {
             file,
             grid,
             metrics,
+            resume,
+            points,
+            json,
             common,
-        } => sweep(&file, &grid, &metrics, &common),
+        } => sweep(
+            &file,
+            &SweepRequest {
+                grid: &grid,
+                metrics: &metrics,
+                resume,
+                points,
+                json,
+            },
+            &common,
+        ),
+        Command::Merge { dirs, out } => merge(&dirs, &out),
+        Command::Slurm {
+            file,
+            shards,
+            grid,
+            metrics,
+            partition,
+            time,
+            account,
+            sbatch,
+            cpus_per_task,
+            submit,
+            wait,
+            tables,
+            common,
+        } => {
+            let mut opts: Vec<String> = Vec::new();
+            for (k, v) in [
+                ("partition", partition),
+                ("time", time),
+                ("account", account),
+            ] {
+                if let Some(v) = v {
+                    opts.push(format!("--{k}={v}"));
+                }
+            }
+            opts.extend(sbatch);
+            let req = slurm_cmd::Request {
+                tables,
+                file,
+                shards,
+                grid,
+                metrics,
+                sbatch: opts,
+                cpus_per_task,
+                submit,
+                wait,
+            };
+            slurm_cmd::slurm(&req, &common)
+        }
     }
 }

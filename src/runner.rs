@@ -14,6 +14,7 @@ use crate::metrics::summary::{
 };
 use crate::scenario::model::Model;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::{mpsc, Condvar, Mutex, PoisonError};
 
 /// What a run keeps once every replication's output has been consumed, in replication order.
@@ -21,6 +22,10 @@ pub struct RunResult {
     /// Each replication's counters (events, HA, maintenance).
     pub replications: Vec<ReplicationStats>,
     pub per_replication: Vec<BTreeMap<String, f64>>,
+    /// Each replication's time fractions with exactly k hosts down (k = index).
+    pub per_replication_concurrency: Vec<Vec<f64>>,
+    /// The replications this result holds: all of the run's (`0..n`), or one shard of them.
+    pub range: Range<u32>,
     pub metrics: BTreeMap<String, MetricSummary>,
     /// Mean and interval of the time fraction with exactly k hosts down, k = index.
     pub hosts_down_concurrency: Vec<MetricSummary>,
@@ -31,6 +36,11 @@ pub struct RunResult {
 impl RunResult {
     pub fn events_total(&self) -> u64 {
         self.replications.iter().map(|r| r.events).sum()
+    }
+
+    /// Whether this result holds only some of the run's replications (`--replications A..B`).
+    pub fn is_shard(&self, model: &Model) -> bool {
+        self.range != (0..model.simulation.replications)
     }
 }
 
@@ -107,6 +117,7 @@ pub fn run_with_progress(
 /// Folds replication outputs, given in replication order, into a `RunResult`.
 pub struct Reducer<'m> {
     model: &'m Model,
+    range: Range<u32>,
     replications: Vec<ReplicationStats>,
     per_replication: Vec<BTreeMap<String, f64>>,
     concurrency: Vec<Vec<f64>>,
@@ -115,8 +126,14 @@ pub struct Reducer<'m> {
 
 impl<'m> Reducer<'m> {
     pub fn new(model: &'m Model) -> Self {
+        Self::for_range(model, 0..model.simulation.replications)
+    }
+
+    /// A reducer of the replications `range` only (one shard of the run).
+    pub fn for_range(model: &'m Model, range: Range<u32>) -> Self {
         Reducer {
             model,
+            range,
             replications: Vec::new(),
             per_replication: Vec::new(),
             concurrency: Vec::new(),
@@ -135,12 +152,32 @@ impl<'m> Reducer<'m> {
     }
 
     pub fn finish(self) -> RunResult {
-        let metrics = aggregate(&self.per_replication);
-        let kmax = self.concurrency.iter().map(Vec::len).max().unwrap_or(0);
+        RunResult::from_parts(
+            self.range,
+            self.replications,
+            self.per_replication,
+            self.concurrency,
+            self.charts,
+        )
+    }
+}
+
+impl RunResult {
+    /// The result of the replications `range` from their per-replication values, in
+    /// replication order: the metrics and concurrency intervals are computed from them alone,
+    /// so a run merged from its shards' values equals the run made at once.
+    pub fn from_parts(
+        range: Range<u32>,
+        replications: Vec<ReplicationStats>,
+        per_replication: Vec<BTreeMap<String, f64>>,
+        concurrency: Vec<Vec<f64>>,
+        charts: ChartData,
+    ) -> RunResult {
+        let metrics = aggregate(&per_replication);
+        let kmax = concurrency.iter().map(Vec::len).max().unwrap_or(0);
         let hosts_down_concurrency = (0..kmax)
             .map(|k| {
-                let xs: Vec<f64> = self
-                    .concurrency
+                let xs: Vec<f64> = concurrency
                     .iter()
                     .map(|f| f.get(k).copied().unwrap_or(0.0))
                     .collect();
@@ -153,11 +190,13 @@ impl<'m> Reducer<'m> {
             })
             .collect();
         RunResult {
-            replications: self.replications,
-            per_replication: self.per_replication,
+            replications,
+            per_replication,
+            per_replication_concurrency: concurrency,
+            range,
             metrics,
             hosts_down_concurrency,
-            charts: self.charts,
+            charts,
         }
     }
 }
@@ -221,27 +260,39 @@ pub fn run_streaming(
     done: &(dyn Fn() + Sync),
     sink: &mut Sink<'_>,
 ) -> Result<RunResult, RunError> {
+    run_streaming_range(model, 0..model.simulation.replications, threads, done, sink)
+}
+
+/// `run_streaming` of the replications `range` only (a shard of the run): replication r is
+/// the same as in the full run, since its streams are keyed by r alone.
+pub fn run_streaming_range(
+    model: &Model,
+    range: Range<u32>,
+    threads: Option<usize>,
+    done: &(dyn Fn() + Sync),
+    sink: &mut Sink<'_>,
+) -> Result<RunResult, RunError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n.max(1));
     }
     let pool = builder.build().expect("thread pool");
-    let reps = model.simulation.replications;
+    let reps = range.end;
     let workers = pool.current_num_threads().max(1);
     let window = u32::try_from(workers + LOOKAHEAD).unwrap_or(u32::MAX);
     let shared = (
         Mutex::new(Window {
-            next: 0,
-            consumed: 0,
+            next: range.start,
+            consumed: range.start,
             stop: false,
         }),
         Condvar::new(),
     );
     let shared = &shared;
-    let mut reducer = Reducer::new(model);
+    let mut reducer = Reducer::for_range(model, range.clone());
     let (tx, rx) = mpsc::channel::<(u32, Result<ReplicationOutput, InvariantViolation>)>();
     let outcome = pool.in_place_scope(|s| {
-        for _ in 0..workers.min(reps as usize) {
+        for _ in 0..workers.min(range.len()) {
             let tx = tx.clone();
             s.spawn(move |_| {
                 let _guard = StopOnPanic(shared);
@@ -274,7 +325,7 @@ pub fn run_streaming(
         let _guard = StopOnPanic(shared);
         let (lock, cv) = shared;
         let mut pending = BTreeMap::new();
-        let mut consumed = 0u32;
+        let mut consumed = range.start;
         let mut outcome = Ok(());
         // Ends when every worker has returned: all replications consumed, or a stop.
         for (r, out) in rx.iter() {
@@ -306,7 +357,7 @@ pub fn run_streaming(
         outcome
     });
     outcome?;
-    debug_assert_eq!(reducer.replications.len(), reps as usize);
+    debug_assert_eq!(reducer.replications.len(), range.len());
     Ok(reducer.finish())
 }
 

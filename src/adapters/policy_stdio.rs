@@ -162,7 +162,9 @@ pub fn run(
         let bad = |m: String| AdapterError::BadLine(i + 1, m);
         match InputLine::parse(line).map_err(bad)? {
             InputLine::Inventory(inv) => {
-                inventory = check_inventory(inv).map_err(bad)?;
+                let inv = check_inventory(inv).map_err(bad)?;
+                check_nothing_dropped(&inventory, &inv).map_err(bad)?;
+                inventory = inv;
             }
             InputLine::Observation {
                 now_us,
@@ -197,6 +199,26 @@ fn check_inventory(inv: InventorySnapshot) -> Result<InventorySnapshot, String> 
     Ok(inv)
 }
 
+/// A later inventory lists every host and server an earlier one did: the policy keeps ids it
+/// has seen (a host it is recovering, a server it waits for) and reads them again later.
+fn check_nothing_dropped(old: &InventorySnapshot, new: &InventorySnapshot) -> Result<(), String> {
+    if let Some(h) = old.hosts.iter().find(|h| !new.has_host(h.id)) {
+        return Err(format!(
+            "inventory drops host {}, which an earlier inventory listed: hosts and servers \
+             may be added, not removed",
+            h.id
+        ));
+    }
+    if let Some(v) = old.vms.iter().find(|v| !new.has_vm(v.id)) {
+        return Err(format!(
+            "inventory drops server {}, which an earlier inventory listed: hosts and servers \
+             may be added, not removed",
+            v.id
+        ));
+    }
+    Ok(())
+}
+
 /// An observation about hosts and servers of the current inventory, and a timer the policy
 /// set and that has not been delivered yet (each `set_timer` is answered at most once).
 fn check_observation(
@@ -223,7 +245,8 @@ fn check_observation(
         | Observation::NodeOnline { host }
         | Observation::Fenced { host, .. }
         | Observation::PowerStatus { host, .. }
-        | Observation::NodeFailed { host } => host_ok(*host),
+        | Observation::NodeFailed { host }
+        | Observation::MaintenanceCleared { host } => host_ok(*host),
         Observation::EvacuateResult { vm, host, .. }
         | Observation::MigrateResult { vm, host, .. } => {
             vm_ok(*vm)?;
@@ -286,6 +309,7 @@ pub fn load_config(name: &str, file: Option<&std::path::Path>) -> Result<PolicyC
             PolicyConfig::InstanceHa(serde_json::from_str(&text).map_err(err)?)
         }
         PolicyConfig::Pca(_) => PolicyConfig::Pca(serde_json::from_str(&text).map_err(err)?),
+        PolicyConfig::Gce(_) => PolicyConfig::Gce(serde_json::from_str(&text).map_err(err)?),
         PolicyConfig::External(_) => unreachable!("refused above"),
     })
 }
@@ -297,6 +321,7 @@ pub fn config_json(config: &PolicyConfig) -> Option<String> {
         PolicyConfig::Masakari(c) => serde_json::to_string_pretty(c),
         PolicyConfig::InstanceHa(c) => serde_json::to_string_pretty(c),
         PolicyConfig::Pca(c) => serde_json::to_string_pretty(c),
+        PolicyConfig::Gce(c) => serde_json::to_string_pretty(c),
         PolicyConfig::None | PolicyConfig::External(_) => return None,
     };
     Some(text.expect("policy configurations serialise") + "\n")

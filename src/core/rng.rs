@@ -44,6 +44,8 @@ pub enum StreamKind {
     /// Which pooled values a chart keeps once there are too many (entity = chart; replication
     /// 0: one stream for the whole run).
     ChartSample = 13,
+    /// Whether a host's boot fails, and for how long (entity = host).
+    RebootFailure = 14,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer, so distinct keys give distinct seeds.

@@ -1,6 +1,7 @@
 //! The accounting state of each VM, read off the truth and the mechanisms at every change that
 //! may alter it, for the ledgers (DESIGN.md §3): running, degraded (pre-copy), blackout
-//! (switchover), or down with the cause that holds it down.
+//! (switchover), stopped by its user (neither up nor down), or down with the cause that holds
+//! it down.
 
 use super::Simulation;
 use crate::infra::membership::Incident;
@@ -11,6 +12,9 @@ impl Simulation<'_> {
     /// The accounting state a VM is in now.
     fn vm_state(&self, v: VmId) -> VmState {
         let vm = self.truth.vm(v);
+        if !vm.wanted() && !vm.booted() {
+            return VmState::Stopped;
+        }
         let maint_down = self.campaigns.vms[v.index()].down;
         if self.moves.busy(v) {
             return if maint_down {
@@ -25,6 +29,11 @@ impl Simulation<'_> {
             Some(true) => return VmState::Blackout,
             Some(false) if t.reachable() => return VmState::Degraded,
             _ => {}
+        }
+        if t.up() && vm.shutoff() {
+            // Left off by an unplanned reboot (or a policy): it stays off whatever happens
+            // to its host next.
+            return VmState::ShutOff;
         }
         if !vm.booted() && (maint_down || self.campaigns.working(host)) {
             return VmState::Maintenance;

@@ -19,6 +19,12 @@ pub struct RecordedStep {
     pub commands: Vec<Command>,
 }
 
+/// Most steps one instant may take (each caused by the previous one's commands): 10,000. An
+/// engineering limit far above any real recovery (a host's evacuations fail at once in one
+/// step); past it the controller and the cloud are answering each other in a loop, which would
+/// otherwise never let virtual time advance.
+pub const MAX_STEPS_PER_INSTANT: u32 = 10_000;
+
 pub(super) struct Boundary {
     /// Taken out while it runs, so observations its commands cause queue up.
     policy: Option<Box<dyn Policy>>,
@@ -107,7 +113,18 @@ impl Simulation<'_> {
             return;
         };
         let now = self.sched.now.as_us();
+        let mut steps = 0u32;
         while !self.boundary.observations.is_empty() {
+            steps += 1;
+            if steps > MAX_STEPS_PER_INSTANT {
+                self.boundary.fatal = Some(format!(
+                    "more than {MAX_STEPS_PER_INSTANT} steps at one instant: the controller's \
+                     commands keep causing observations that it answers with more commands \
+                     (e.g. retrying a failed evacuation at once)"
+                ));
+                self.boundary.observations.clear();
+                break;
+            }
             let batch: Vec<Observation> = self.boundary.observations.drain(..).collect();
             let cmds = policy.on_step(now, &mut CloudView { sim: self }, &batch);
             for c in cmds {
@@ -190,7 +207,12 @@ impl Simulation<'_> {
             if v as usize >= self.truth.vm_count() {
                 return refuse(404, format!("no server {v}"));
             }
-            let guarded = !matches!(c, Command::LockServer { .. } | Command::UnlockServer { .. });
+            // `@check_instance_lock` guards stop, start and migrate (resize); evacuate,
+            // reset_state and lock/unlock themselves are not lock-checked.
+            let guarded = matches!(
+                c,
+                Command::StartServer { .. } | Command::StopServer { .. } | Command::Migrate { .. }
+            );
             if guarded && self.records.locked(VmId(v)) && !self.policy_is_admin() {
                 // check_instance_lock: InstanceIsLocked, HTTP 409, for non-admin callers.
                 return refuse(409, format!("server {v} is locked"));
@@ -240,27 +262,38 @@ impl Simulation<'_> {
                 }
             }
             Command::StartServer { vm } => {
-                if nova_answers && !self.truth.vm(VmId(vm)).crashed() {
+                // Nova's start needs vm_state stopped (and no task): what `VmView` shows.
+                let shown = InventoryView { sim: self }.vm_status(VmId(vm));
+                if nova_answers && shown != api::VmStatus::Stopped {
                     return refuse(
                         409,
                         format!("server {vm}: InstanceInvalidState (vm_state is not stopped)"),
                     );
                 }
-                self.start_guest(VmId(vm))
+                self.start_server(VmId(vm))
             }
             Command::StopServer { vm } => {
                 let v = VmId(vm);
-                if self.truth.vm(v).booted() || self.moves.busy(v) {
-                    // Powering a running guest off needs a stopped state in the truth that
-                    // the accounting honours (issue 10); until then Nova's answer to a stop
-                    // it cannot perform is the honest one.
+                if self.moves.busy(v) || self.migrations.migrating(v).is_some() {
+                    // Nova's stop needs task_state None.
                     return refuse(
                         409,
-                        format!("server {vm}: stopping a running guest is not modelled yet"),
+                        format!("server {vm}: InstanceInvalidState (a move is in progress)"),
                     );
                 }
-                // Not running (crashed, or its host is down): already off, as Nova's
+                let shown = InventoryView { sim: self }.vm_status(v);
+                if nova_answers && shown == api::VmStatus::Stopped {
+                    // Nova's stop needs vm_state active or error.
+                    return refuse(
+                        409,
+                        format!("server {vm}: InstanceInvalidState (vm_state is stopped)"),
+                    );
+                }
+                // A running guest is powered off and stays SHUTOFF until `start_server`; its
+                // user still wants it, so the time off is downtime (cause `shutoff`). One
+                // not running (crashed, or its host is down) is already off, as Nova's
                 // power-state sync would record it.
+                self.stop_server(v);
             }
             Command::LockServer { vm } => self.records.set_locked(VmId(vm), true),
             Command::UnlockServer { vm } => self.records.set_locked(VmId(vm), false),
@@ -319,6 +352,25 @@ fn vm_of(c: &Command) -> Option<u32> {
 /// The inventory a policy reads: Nova's records and the infra's view, never the truth.
 pub struct InventoryView<'a, 'm> {
     sim: &'a Simulation<'m>,
+}
+
+impl InventoryView<'_, '_> {
+    /// The server's `vm_state` as `VmView::status` reports it.
+    fn vm_status(&self, v: VmId) -> api::VmStatus {
+        let s = self.sim;
+        if s.moves.busy(v) {
+            api::VmStatus::Rebuilding
+        } else if s.records.error(v) {
+            api::VmStatus::Error
+        } else if s.truth.vm(v).crashed() || s.truth.vm(v).powered_off() {
+            // The libvirt lifecycle event of a guest that stopped by itself makes Nova sync
+            // its vm_state to stopped (`_sync_instance_power_state`); a guest left SHUTOFF or
+            // stopped by its user reads stopped too.
+            api::VmStatus::Stopped
+        } else {
+            api::VmStatus::Active
+        }
+    }
 }
 
 /// The inventory plus command execution, lent to a stepping policy for one step.
@@ -413,17 +465,7 @@ impl api::Inventory for InventoryView<'_, '_> {
             id,
             // Nova's record names the source until the move ends.
             host: task.map_or(s.truth.vm(v).host(), |t| t.source).0,
-            status: if task.is_some() {
-                api::VmStatus::Rebuilding
-            } else if s.records.error(v) {
-                api::VmStatus::Error
-            } else if s.truth.vm(v).crashed() {
-                // The libvirt lifecycle event of a guest that stopped by itself makes Nova
-                // sync its vm_state to stopped (`_sync_instance_power_state`).
-                api::VmStatus::Stopped
-            } else {
-                api::VmStatus::Active
-            },
+            status: self.vm_status(v),
             task_state: task.map(|t| {
                 if t.cold {
                     api::TaskState::ResizeMigrating
@@ -432,6 +474,7 @@ impl api::Inventory for InventoryView<'_, '_> {
                 }
             }),
             ha_enabled: w.ha,
+            automatic_restart: w.maintenance.automatic_restart,
             evacuable: w.tags.iter().any(|t| t == "evacuable"),
             fault_domain: s
                 .model

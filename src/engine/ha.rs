@@ -25,8 +25,12 @@ impl Simulation<'_> {
             let after = self.service.next_tick(h.index(), interval, self.now());
             self.schedule(after, pacemaker::Event::NodeCheck { host: h, epoch });
         }
-        if matches!(self.model.policy, PolicyConfig::Pca(_)) {
-            pca_monitor::node_unreachable(h, epoch, &self.model.infra.pca, &mut self.sched);
+        if self.model.policy.platform_monitor() {
+            let threshold = match self.model.policy {
+                PolicyConfig::Gce(_) => self.model.infra.gce_host_error_detection,
+                _ => self.model.infra.pca.fail_threshold,
+            };
+            pca_monitor::node_unreachable(h, epoch, threshold, &mut self.sched);
         }
     }
 
@@ -37,7 +41,7 @@ impl Simulation<'_> {
             let after = self.service.next_tick(h.index(), interval, self.now());
             self.schedule(after, pacemaker::Event::NodeRejoin { host: h, epoch });
         }
-        if matches!(self.model.policy, PolicyConfig::Pca(_)) && offline {
+        if self.model.policy.platform_monitor() && offline {
             // The appliance sees a failed node reconnect at once.
             self.membership.node_mut(h.index()).online = true;
             self.observe(Observation::NodeOnline { host: h.0 });
@@ -127,6 +131,15 @@ impl Simulation<'_> {
         node.incident = Incident::Recovering;
         node.online = false;
         self.refresh_host(host);
+        if matches!(self.model.policy, PolicyConfig::Gce(_)) {
+            // GCE logs a hostError for every VM the failure terminated.
+            let residents = self.truth.residents(host);
+            let n = residents
+                .iter()
+                .filter(|v| self.truth.vm(**v).wanted())
+                .count();
+            self.accounts.ha.host_errors += n as u64;
+        }
         self.observe(Observation::NodeFailed { host: host.0 });
     }
 

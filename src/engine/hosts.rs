@@ -1,7 +1,9 @@
 //! Host truth changes and who hears of them: hardware outages (crashes, domain outages, trace
 //! intervals), boots, partitions and control-plane failures. A host's death kills its guests and
 //! stale copies, stops its heartbeat, cancels its crash clock and any drain, and opens an
-//! incident; its boot frees held allocations, re-arms the crash clock and starts its guests.
+//! incident; its boot frees held allocations, re-arms the crash clock and starts its guests
+//! when Nova resumes them (`resume_guests_state_on_host_boot`, PCA, or a planned reboot) or
+//! leaves them SHUTOFF otherwise.
 
 use super::Simulation;
 use crate::core::sched::Scheduler;
@@ -129,8 +131,10 @@ impl Simulation<'_> {
                 }
                 for i in 0..self.truth.residents(host).len() {
                     let v = self.truth.residents(host)[i];
+                    let vm = self.truth.vm(v);
                     if !self.moves.busy(v)
-                        && !self.truth.vm(v).booted()
+                        && !vm.booted()
+                        && !vm.powered_off()
                         && self.model.vms[v.index()].workload == workload
                     {
                         self.guest_started(v);
@@ -141,7 +145,7 @@ impl Simulation<'_> {
                 let t = self.truth.host(self.truth.vm(vm).host());
                 if t.up()
                     && t.gen() == host_gen
-                    && self.truth.vm(vm).crashed()
+                    && !self.truth.vm(vm).booted()
                     && !self.moves.busy(vm)
                 {
                     self.guest_started(vm);
@@ -179,7 +183,11 @@ impl Simulation<'_> {
     pub(super) fn power_on(&mut self, h: HostId, boots: bool) {
         let gen = self.truth.host(h).gen();
         let boot = if boots {
-            self.model.topology.host_type_of(h).boot_time
+            let extra = self.reboots.on_boot(h).unwrap_or(SimDuration::ZERO);
+            if extra > SimDuration::ZERO {
+                self.accounts.ha.failed_reboots += 1;
+            }
+            self.model.topology.host_type_of(h).boot_time + extra
         } else {
             SimDuration::ZERO
         };
@@ -204,9 +212,31 @@ impl Simulation<'_> {
             self.became_unreachable(h);
         }
         self.refresh_host(h);
+        self.operator_host_died(h);
+    }
+
+    /// Whether the guests of a host that has just booted start with it. Nova's
+    /// `resume_guests_state_on_host_boot` (default False, nova/conf/compute.py:639) decides
+    /// after an unplanned reboot; Oracle PCA restarts "instances that should be running" at its
+    /// next poll whatever Nova's option says (production-ha.md §6.1); a maintenance campaign's
+    /// own reboot starts what it left on the host (its runbook restarts them; GCE restarts
+    /// terminated VMs with automatic restart after the maintenance event; under `gce` the others
+    /// stay TERMINATED, see `notice_end`). Under `gce` a failed host's guests never resume.
+    fn guests_resume(&self, h: HostId) -> bool {
+        use crate::policy::PolicyConfig;
+        if self.campaigns.working(h) {
+            return true;
+        }
+        match self.model.policy {
+            PolicyConfig::Pca(_) => true,
+            // GCE terminates the VMs of a failed host: restarted elsewhere, or TERMINATED.
+            PolicyConfig::Gce(_) => false,
+            _ => self.model.infra.resume_guests_state_on_host_boot,
+        }
     }
 
     fn host_booted(&mut self, h: HostId) {
+        let resume = self.guests_resume(h);
         let before = self.is_available(h);
         self.truth.boot(h);
         self.accounts.hosts.up(h, self.now());
@@ -219,11 +249,21 @@ impl Simulation<'_> {
         workloads.clear();
         for i in 0..self.truth.residents(h).len() {
             let v = self.truth.residents(h)[i];
-            if !self.moves.busy(v) {
-                // Every guest of the host starts with it, crashed ones included.
+            if self.moves.busy(v) || !self.truth.vm(v).wanted() {
+                // Moving in, or stopped by its user: it stays as it is.
+                continue;
+            }
+            self.guests.reset_restarts(v);
+            if resume {
+                // Every guest the user wants running starts with the host, crashed ones
+                // included.
                 self.truth.clear_crash(v);
-                self.guests.reset_restarts(v);
-                workloads.push(self.model.vms[v.index()].workload);
+                if !self.truth.vm(v).shutoff() {
+                    workloads.push(self.model.vms[v.index()].workload);
+                }
+            } else {
+                // Nova marks it SHUTOFF (the power-state sync) and nobody starts it.
+                self.truth.shut_off(v);
             }
         }
         workloads.sort_unstable();
@@ -246,6 +286,7 @@ impl Simulation<'_> {
             self.became_reachable(h);
         }
         self.refresh_host(h);
+        self.operator_host_booted(h);
         self.host_back_from_maintenance(h);
     }
 

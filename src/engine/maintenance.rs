@@ -423,7 +423,14 @@ impl Simulation<'_> {
             return;
         }
         self.guests.disarm(v, h);
-        self.truth.guest_stop(v);
+        let gce = matches!(self.model.policy, crate::policy::PolicyConfig::Gce(_));
+        if gce && !self.workload_maintenance(v).automatic_restart {
+            // GCE: a terminated VM without automatic restart (Spot, Preemptible) stays
+            // TERMINATED until its user restarts it (production-ha.md §4).
+            self.truth.shut_off(v);
+        } else {
+            self.truth.guest_stop(v);
+        }
         self.campaigns.vms[v.index()].down = true;
         self.refresh_vm(v);
         if self.workload_maintenance(v).automatic_restart {

@@ -12,6 +12,7 @@
 //! - `ha`: what Pacemaker, the PCA monitor and IPMI checks notice; fencing.
 //! - `moves`: Nova evacuation, cold migration, rebuild, guest starts and crashes.
 //! - `maintenance`: campaigns, drains and live migrations.
+//! - `operator`: the human operator's runbook (`[operator]`).
 //! - `accounting`: the accounting state of each VM, for the ledgers.
 //! - `boundary`: observations to the policy, its commands back, the inventory it reads.
 //! - `invariants`: what must hold after every run.
@@ -28,6 +29,7 @@ mod hosts;
 mod invariants;
 mod maintenance;
 mod moves;
+mod operator;
 
 use crate::core::queue::{EventQueue, Handle};
 use crate::core::rng::{stream, StreamKind};
@@ -36,6 +38,7 @@ use crate::core::time::{SimDuration, SimTime};
 use crate::faults::bmc::{self, BmcFaults};
 use crate::faults::campaign::{self, Campaigns};
 use crate::faults::domain_outage::{self, DomainOutages};
+use crate::faults::failed_reboot::FailedReboots;
 use crate::faults::guest_crash::{self, GuestCrashes};
 use crate::faults::host_crash::{self, HostCrashes};
 use crate::faults::on_off::{self, OnOff};
@@ -44,6 +47,7 @@ use crate::infra::live_migration::{self, LiveMigrations};
 use crate::infra::membership::Membership;
 use crate::infra::nova_moves::{self, NovaMoves};
 use crate::infra::nova_records::NovaRecords;
+use crate::infra::operator::{self as human, Operator};
 use crate::infra::pacemaker::{self, Pacemaker};
 use crate::infra::placement::Placement;
 use crate::infra::scheduler::{host_capacities, Claim};
@@ -97,6 +101,7 @@ events!(
     Moves(nova_moves::Event),
     Migration(live_migration::Event),
     Campaign(campaign::Event),
+    Operator(human::Event),
 );
 
 /// The clock and the queue, lent to components so they schedule their own events.
@@ -164,6 +169,7 @@ pub struct Simulation<'m> {
     partitions: OnOff,
     control_plane: OnOff,
     bmc: BmcFaults,
+    reboots: FailedReboots,
     guests: GuestCrashes,
     campaigns: Campaigns,
     // Mechanisms (infra/).
@@ -174,6 +180,8 @@ pub struct Simulation<'m> {
     moves: NovaMoves,
     records: NovaRecords,
     migrations: LiveMigrations,
+    /// The human operator's runbook (`[operator]`), beside the policy.
+    operator: Operator,
     /// Hosts up, reachable, enabled and out of maintenance: the campaigns' capacity floor.
     /// Kept by `track_available` at every change of those properties.
     available: u32,
@@ -247,7 +255,12 @@ impl<'m> Simulation<'m> {
             usage,
             members,
             &fault_domain,
-            model.topology.fault_domains.len(),
+            &model
+                .topology
+                .fault_domains
+                .iter()
+                .map(|f| f.zone.0)
+                .collect::<Vec<u32>>(),
             &model.reserved_hosts,
         );
         Simulation {
@@ -277,6 +290,7 @@ impl<'m> Simulation<'m> {
                 n_hosts,
             ),
             bmc: BmcFaults::new(f.bmc.as_ref(), seed, replication, n_hosts),
+            reboots: FailedReboots::new(f.reboot.as_ref(), seed, replication, n_hosts),
             guests: GuestCrashes::new(f.guest.as_ref(), seed, replication, n_hosts, n_vms),
             campaigns: Campaigns::new(model.maintenance.len(), n_hosts, n_vms),
             service: ServiceGroup::new(phases, disabled),
@@ -286,6 +300,7 @@ impl<'m> Simulation<'m> {
             moves: NovaMoves::new(n_vms),
             records: NovaRecords::new(n_vms),
             migrations: LiveMigrations::new(seed, replication, n_hosts, n_vms),
+            operator: Operator::new(model.infra.operator.as_ref(), n_hosts),
             available: n_hosts as u32 - model.reserved_hosts.len() as u32,
             accounts: Accounts {
                 ledger: VmLedger::new(n_vms),
@@ -340,6 +355,7 @@ impl<'m> Simulation<'m> {
             Event::Moves(nova_moves::Event::RebuildDone { vm, seq }) => self.rebuild_done(vm, seq),
             Event::Migration(e) => self.migration_event(e),
             Event::Campaign(e) => self.campaign_event(e),
+            Event::Operator(e) => self.operator_event(e),
             Event::PolicyTimer { token } => {
                 self.observe(crate::policy::api::Observation::Timer { token })
             }
@@ -362,7 +378,14 @@ impl<'m> Simulation<'m> {
         }
         for v in 0..self.truth.vm_count() {
             let v = VmId(v as u32);
-            self.guests.arm(v, self.truth.vm(v).host(), &mut self.sched);
+            let w = self.model.vms[v.index()].workload;
+            if self.model.workloads[w.index()].initially_stopped {
+                // Stopped by its user from the start (`initial_state = "stopped"`).
+                self.truth.set_wanted(v, false);
+                self.refresh_vm(v);
+            } else {
+                self.guests.arm(v, self.truth.vm(v).host(), &mut self.sched);
+            }
         }
         for c in 0..self.model.maintenance.len() {
             let start = self.model.maintenance[c].start;

@@ -26,6 +26,10 @@ impl Simulation<'_> {
                 .group
                 .map(|g| (g, model.groups[g.index()].policy)),
             source,
+            // Every move stays in the VM's zone unless its workload opts out (one zone: moot).
+            zone: (model.topology.zones.len() > 1
+                && model.workloads[model.vms[v.index()].workload.index()].pin_zone)
+                .then(|| model.topology.host(source).zone.0),
         };
         let (service, now, nova) = (&self.service, self.sched.now, &model.infra.nova);
         self.placement.pick(
@@ -38,6 +42,10 @@ impl Simulation<'_> {
 
     /// Moves a VM's record (and its server-group membership) to `to`.
     pub(super) fn move_resident(&mut self, v: VmId, from: HostId, to: HostId) {
+        let topo = &self.model.topology;
+        if topo.host(from).zone != topo.host(to).zone {
+            self.accounts.ha.cross_zone_moves += 1;
+        }
         if let Some(g) = self.model.vms[v.index()].group {
             self.placement.move_member(g, from, to);
         }
@@ -143,8 +151,15 @@ impl Simulation<'_> {
                     self.accounts.ha.split_brain_events += 1;
                 }
             }
-            self.guest_started(v);
-            // The rebuild ends with vm_state ACTIVE, whatever os-resetState wrote before.
+            if self.truth.vm(v).powered_off() {
+                // Before microversion 2.95 an evacuated server keeps its power state
+                // (production-ha.md §1.1 step 4): a stopped one stays stopped.
+                self.refresh_vm(v);
+            } else {
+                self.guest_started(v);
+            }
+            // The rebuild ends with vm_state ACTIVE (or stopped, as it was), whatever
+            // os-resetState wrote before.
             self.records.set_error(v, false);
             let (ok, host, reason) = (true, Some(target.0), None);
             self.observe(if cold {
@@ -163,6 +178,10 @@ impl Simulation<'_> {
                 }
             });
         } else {
+            // `_error_out_instance_on_exception`: vm_state error. (Nova would also keep the
+            // record on the source; hasim's record stays on the dead target, where the next
+            // evacuation starts from: the error state is what a controller's check reads.)
+            self.records.set_error(v, true);
             self.refresh_vm(v);
             let (ok, host, reason) = (false, None, Some("RebuildFailed".to_string()));
             if cold {
@@ -218,15 +237,40 @@ impl Simulation<'_> {
         if restart {
             self.start_guest(v);
         } else {
+            self.operator_guest_crashed(v);
             self.observe(Observation::InstanceFailed { vm: v.0 });
         }
     }
 
-    /// Boots a crashed guest on its host (`os-start` or a hypervisor restart).
+    /// `os-stop` by a policy: a running guest is powered off (SHUTOFF) until someone starts
+    /// it. Its user's wish is unchanged, so the time off counts as downtime (`shutoff`).
+    pub(super) fn stop_server(&mut self, v: VmId) {
+        let vm = self.truth.vm(v);
+        if !vm.booted() {
+            return;
+        }
+        let h = vm.host();
+        self.guests.disarm(v, h);
+        self.truth.shut_off(v);
+        self.refresh_vm(v);
+    }
+
+    /// `os-start`: the server should run from now on, and boots if it is off.
+    pub(super) fn start_server(&mut self, v: VmId) {
+        if !self.truth.vm(v).wanted() {
+            self.truth.set_wanted(v, true);
+            // Off in Nova's records until its boot completes.
+            self.truth.shut_off(v);
+        }
+        self.start_guest(v);
+    }
+
+    /// Boots a crashed or shut-off guest on its host (`os-start` or a hypervisor restart).
     pub(super) fn start_guest(&mut self, v: VmId) {
         let h = self.truth.vm(v).host();
         let t = self.truth.host(h);
-        if self.truth.vm(v).crashed() && !self.moves.busy(v) && t.up() {
+        let vm = self.truth.vm(v);
+        if (vm.crashed() || vm.powered_off()) && !self.moves.busy(v) && t.up() {
             let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
             let host_gen = t.gen();
             self.schedule(boot, hosts::Event::GuestRestarted { vm: v, host_gen });

@@ -10,6 +10,7 @@
 pub mod bmc;
 pub mod campaign;
 pub mod domain_outage;
+pub mod failed_reboot;
 pub mod guest_crash;
 pub mod host_crash;
 pub mod maintenance;
@@ -76,6 +77,14 @@ pub struct GuestFailures {
     pub time_between: DurationDist,
 }
 
+/// `[failures.reboot]`: with `probability` a host's boot fails and it comes up `duration`
+/// later (what-if inputs, `faults::failed_reboot`).
+#[derive(Clone, Debug)]
+pub struct RebootFailures {
+    pub probability: f64,
+    pub duration: DurationDist,
+}
+
 /// An unreachable BMC: with `probability`, a host failure (crash or trace interval) also leaves
 /// its BMC unreachable for a `duration` from the failure (IPMI fencing and power checks fail).
 #[derive(Clone, Debug)]
@@ -91,6 +100,7 @@ pub struct FailureModel {
     pub control_plane: Option<ControlPlaneFailures>,
     pub guest: Option<GuestFailures>,
     pub bmc: Option<BmcFailures>,
+    pub reboot: Option<RebootFailures>,
     pub domains: Vec<DomainFailures>,
     /// One entry per host when a trace is replayed, `None` for hosts without a trace node.
     pub trace: Option<Vec<Option<HostTrace>>>,

@@ -138,6 +138,12 @@ pub struct InfraConfig {
     pub libvirt: super::migration::LibvirtConfig,
     /// `[nova] max_concurrent_live_migrations` = 1 outgoing per host (nova/conf/compute.py:704).
     pub max_concurrent_live_migrations: u32,
+    /// `[nova] resume_guests_state_on_host_boot` = False (nova/conf/compute.py:639,
+    /// production-ha.md §1.2): after an unplanned host reboot with no evacuation, guests that
+    /// were running stay SHUTOFF until someone starts them (the OpenStack Operations Guide,
+    /// "After a Compute Node Reboots": none of the node's instances are running). True resumes
+    /// them with the host. Oracle PCA restarts them itself whatever this says (§6.1).
+    pub resume_guests_state_on_host_boot: bool,
     /// `[qemu] switchover_time`: device state and announce after the final copy. The reference
     /// only says "tens of ms" (production-ha.md §7.4), so the default is 0 (blackout = final
     /// copy) and scenarios that want it set it explicitly.
@@ -147,6 +153,12 @@ pub struct InfraConfig {
     pub ipmi: IpmiConfig,
     pub power_check: PowerCheckConfig,
     pub pca: PcaInfraConfig,
+    /// `[gce] host_error_detection`: from a host's failure to GCE's control plane declaring a
+    /// host error. GCE publishes no figure (production-ha.md §4), so it is a what-if input that
+    /// the `gce` policy requires; zero until set.
+    pub gce_host_error_detection: SimDuration,
+    /// `[operator]`: the manual runbook, if the scenario has an operator (what-if inputs).
+    pub operator: Option<super::operator::OperatorConfig>,
 }
 
 impl Default for InfraConfig {
@@ -154,12 +166,15 @@ impl Default for InfraConfig {
         InfraConfig {
             libvirt: Default::default(),
             max_concurrent_live_migrations: 1,
+            resume_guests_state_on_host_boot: false,
             switchover: SimDuration::ZERO,
             nova: Default::default(),
             pacemaker: Default::default(),
             ipmi: Default::default(),
             power_check: Default::default(),
             pca: Default::default(),
+            gce_host_error_detection: SimDuration::ZERO,
+            operator: None,
         }
     }
 }

@@ -2,9 +2,9 @@
 //! group (`servicegroup`), cluster membership and incidents (`membership`), Pacemaker's
 //! monitor and fencing (`pacemaker`), the scheduler at run time (`placement`, over
 //! `weigher_index`) and for the initial placement (`scheduler`), Nova's move tasks
-//! (`nova_moves`) and the API-only fields of its server records (`nova_records`), live
-//! migration (`migration`, the model) and the NIC bandwidth it shares (`live_migration`), and
-//! their settings (`config`). Every default is a production default
+//! (`nova_moves`) and the API-only fields of its server records (`nova_records`), the human
+//! operator's runbook (`operator`), live migration (`migration`, the model) and the NIC
+//! bandwidth it shares (`live_migration`), and their settings (`config`). Every default is a production default
 //! with its source in a doc comment.
 
 pub mod config;
@@ -13,6 +13,7 @@ pub mod membership;
 pub mod migration;
 pub mod nova_moves;
 pub mod nova_records;
+pub mod operator;
 pub mod pacemaker;
 pub mod pca_monitor;
 pub mod placement;

@@ -1,8 +1,9 @@
-//! Oracle PCA's compute-node monitor: a node unreachable for `fail_threshold` (5 minutes) is
-//! failed; a failed node that reconnects is seen at once.
+//! The platform's compute-node monitor: a node unreachable for a threshold is failed — Oracle
+//! PCA's `fail_threshold` (5 minutes), or GCE's `[gce] host_error_detection` (a what-if input);
+//! a failed node that reconnects is seen at once.
 
-use super::config::PcaInfraConfig;
 use crate::core::sched::Scheduler;
+use crate::core::time::SimDuration;
 use crate::world::ids::HostId;
 
 #[derive(Clone, Copy, Debug)]
@@ -15,8 +16,8 @@ pub enum Event {
 pub fn node_unreachable(
     h: HostId,
     epoch: u32,
-    cfg: &PcaInfraConfig,
+    threshold: SimDuration,
     s: &mut impl Scheduler<Event>,
 ) {
-    s.after(cfg.fail_threshold, Event::Fail { host: h, epoch });
+    s.after(threshold, Event::Fail { host: h, epoch });
 }

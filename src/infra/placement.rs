@@ -1,7 +1,9 @@
 //! Nova's scheduler at run time: what each host has allocated, the allocations of evacuated
 //! VMs still held against their dead source, server-group membership, and the choice of a
 //! move's target (ComputeFilter: enabled, out of maintenance and up; RAM/CPU/disk with the
-//! held allocations counted; hard server-group rules; then the RAM weigher).
+//! held allocations counted; hard server-group rules; then the RAM weigher), kept within the
+//! VM's availability zone when the request pins it (Nova's RequestSpec.availability_zone; GCE
+//! "to another host in the same zone").
 
 use super::scheduler::{Claim, HostUsage};
 use super::servicegroup::ServiceState;
@@ -25,6 +27,17 @@ pub struct Placement {
     /// this a dead host that Nova still lists (most free RAM once evacuated) is rejected by
     /// every search while it is down: at 50k hosts, a fifth of the run.
     parked: Vec<bool>,
+    /// Zone of each host and of each fault domain.
+    zone_of_host: Vec<u32>,
+    zone_of_fd: Vec<u32>,
+    /// Each zone's fault domains as one contiguous range `first..=last`, or its list when the
+    /// topology numbered them apart (explicit `[[racks]]`).
+    zone_fds: Vec<ZoneFds>,
+}
+
+enum ZoneFds {
+    Range(usize, usize),
+    List(Vec<usize>),
 }
 
 /// What the scheduler needs to know of the VM being moved.
@@ -32,6 +45,8 @@ pub struct Request {
     pub claim: Claim,
     pub group: Option<(ServerGroupId, GroupPolicy)>,
     pub source: HostId,
+    /// Keep the move within this zone.
+    pub zone: Option<u32>,
 }
 
 impl Placement {
@@ -41,9 +56,25 @@ impl Placement {
         usage: Vec<HostUsage>,
         members: BTreeMap<(ServerGroupId, HostId), u32>,
         fault_domain: &[usize],
-        n_fd: usize,
+        zone_of_fd: &[u32],
         unlisted: &[HostId],
     ) -> Self {
+        let n_fd = zone_of_fd.len();
+        let n_zones = zone_of_fd
+            .iter()
+            .map(|z| *z as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let zone_fds = (0..n_zones)
+            .map(|z| {
+                let fds: Vec<usize> = (0..n_fd).filter(|f| zone_of_fd[*f] as usize == z).collect();
+                match (fds.first(), fds.last()) {
+                    (Some(&a), Some(&b)) if b - a + 1 == fds.len() => ZoneFds::Range(a, b),
+                    _ => ZoneFds::List(fds),
+                }
+            })
+            .collect();
+        let zone_of_host = fault_domain.iter().map(|f| zone_of_fd[*f]).collect();
         let mut index = WeigherIndex::new(fault_domain, n_fd);
         let mut listed = vec![true; usage.len()];
         for h in unlisted {
@@ -61,6 +92,9 @@ impl Placement {
             members,
             index,
             listed,
+            zone_of_host,
+            zone_of_fd: zone_of_fd.to_vec(),
+            zone_fds,
         }
     }
 
@@ -166,22 +200,41 @@ impl Placement {
                 Verdict::Skip
             }
         };
-        let found = match wanted {
-            Where::Any => self.index.best(None, ok),
-            Where::Host { host } => {
+        let zone = req.zone;
+        let found = match (wanted, zone) {
+            (Where::Any, None) => self.index.best(None, ok),
+            (Where::Any, Some(z)) => {
+                best_in_zone(&mut self.index, &self.zone_fds[z as usize], usage, ok)
+            }
+            (Where::Host { host }, _) => {
                 let h = HostId(*host);
                 let listed = h.index() < n_hosts && self.listed[h.index()];
-                (listed && !self.parked[h.index()] && ok(h) == Verdict::Take).then_some(h)
+                let in_zone = zone.is_none_or(|z| self.zone_of_host.get(h.index()) == Some(&z));
+                (listed && in_zone && !self.parked[h.index()] && ok(h) == Verdict::Take)
+                    .then_some(h)
             }
-            Where::FaultDomain {
-                fault_domain,
-                strict,
-            } => {
+            (
+                Where::FaultDomain {
+                    fault_domain,
+                    strict,
+                },
+                _,
+            ) => {
                 let fd = *fault_domain as usize;
-                match self.index.best(Some(fd), ok) {
-                    Some(h) => Some(h),
-                    None if !*strict => self.index.best(None, ok),
-                    None => None,
+                let in_zone =
+                    zone.is_none_or(|z| self.zone_of_fd.get(fd).is_some_and(|fz| *fz == z));
+                let first = if in_zone {
+                    self.index.best(Some(fd), &ok)
+                } else {
+                    None
+                };
+                match (first, zone) {
+                    (Some(h), _) => Some(h),
+                    (None, None) if !*strict => self.index.best(None, ok),
+                    (None, Some(z)) if !*strict => {
+                        best_in_zone(&mut self.index, &self.zone_fds[z as usize], usage, ok)
+                    }
+                    _ => None,
                 }
             }
         };
@@ -189,5 +242,29 @@ impl Placement {
             self.parked[h.index()] = true;
         }
         found
+    }
+}
+
+/// The best host of a zone that `ok` takes (weigher order: most free RAM, lowest id).
+fn best_in_zone(
+    index: &mut WeigherIndex,
+    fds: &ZoneFds,
+    usage: &[HostUsage],
+    ok: impl Fn(HostId) -> Verdict,
+) -> Option<HostId> {
+    match fds {
+        ZoneFds::Range(a, b) => index.best_fds(*a, *b, &ok),
+        ZoneFds::List(fds) => {
+            let rank = |h: HostId| (usage[h.index()].free_ram_mib(), std::cmp::Reverse(h));
+            let mut best: Option<HostId> = None;
+            for &f in fds {
+                if let Some(h) = index.best(Some(f), &ok) {
+                    if best.is_none_or(|b| rank(h) > rank(b)) {
+                        best = Some(h);
+                    }
+                }
+            }
+            best
+        }
     }
 }

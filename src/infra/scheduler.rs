@@ -346,6 +346,8 @@ mod tests {
             storage,
             boot_time: SimDuration::ZERO,
             ha: true,
+            initially_stopped: false,
+            pin_zone: true,
             tags: vec![],
             maintenance: Default::default(),
         }

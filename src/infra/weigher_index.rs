@@ -131,12 +131,33 @@ impl WeigherIndex {
     pub fn best(
         &mut self,
         fd: Option<usize>,
-        mut accept: impl FnMut(HostId) -> Verdict,
+        accept: impl FnMut(HostId) -> Verdict,
     ) -> Option<HostId> {
         let (lo, hi) = match fd {
             Some(f) => self.fd_range.get(f).copied().unwrap_or((0, 0)),
             None => (0, self.leaf.len() as u32),
         };
+        self.best_in(lo, hi, accept)
+    }
+
+    /// `best` within the fault domains `first..=last` (one contiguous leaf range).
+    pub fn best_fds(
+        &mut self,
+        first: usize,
+        last: usize,
+        accept: impl FnMut(HostId) -> Verdict,
+    ) -> Option<HostId> {
+        let lo = self.fd_range.get(first).map_or(0, |r| r.0);
+        let hi = self.fd_range.get(last).map_or(0, |r| r.1);
+        self.best_in(lo, hi.max(lo), accept)
+    }
+
+    fn best_in(
+        &mut self,
+        lo: u32,
+        hi: u32,
+        mut accept: impl FnMut(HostId) -> Verdict,
+    ) -> Option<HostId> {
         let mut rejected = std::mem::take(&mut self.rejected);
         rejected.clear();
         let mut found = None;

@@ -8,7 +8,8 @@ use crate::core::time::SimTime;
 use crate::world::ids::{HostId, VmId};
 
 /// VM states for availability accounting (DESIGN.md §3). `Running` and `Degraded` count as
-/// available; every other state is downtime, split by cause.
+/// available; `Stopped` (its user stopped it) counts neither way: availability is over the time
+/// a VM should run. Every other state is downtime, split by cause.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum VmState {
@@ -24,9 +25,14 @@ pub enum VmState {
     NoCapacity,
     Maintenance,
     GuestCrash,
+    /// Off (Nova SHUTOFF) though its user wants it running: its host rebooted with
+    /// `resume_guests_state_on_host_boot = False`, or a policy powered it off; until started.
+    ShutOff,
+    /// Stopped by its user: not meant to run, so neither up nor down.
+    Stopped,
 }
 
-pub const VM_STATES: usize = 10;
+pub const VM_STATES: usize = 12;
 
 impl VmState {
     pub const ALL: [VmState; VM_STATES] = [
@@ -40,6 +46,8 @@ impl VmState {
         VmState::NoCapacity,
         VmState::Maintenance,
         VmState::GuestCrash,
+        VmState::ShutOff,
+        VmState::Stopped,
     ];
 
     /// Names used in CSV columns and metric names.
@@ -55,11 +63,23 @@ impl VmState {
             VmState::NoCapacity => "no_capacity",
             VmState::Maintenance => "maintenance",
             VmState::GuestCrash => "guest_crash",
+            VmState::ShutOff => "shutoff",
+            VmState::Stopped => "stopped",
         }
     }
 
     pub fn is_available(self) -> bool {
         matches!(self, VmState::Running | VmState::Degraded)
+    }
+
+    /// Counts toward a VM's lifetime: every state but `Stopped`.
+    pub fn should_run(self) -> bool {
+        self != VmState::Stopped
+    }
+
+    /// Part of an outage: should run and is not available.
+    pub fn is_outage(self) -> bool {
+        self.should_run() && !self.is_available()
     }
 }
 
@@ -144,12 +164,12 @@ impl VmLedger {
         if old != VmState::Running {
             self.past[vm.index()].time_us[old as usize - 1] += now.since(cur.since).as_us();
         }
-        match (old.is_available(), s.is_available()) {
-            (true, false) => {
+        match (old.is_outage(), s.is_outage()) {
+            (false, true) => {
                 self.past[vm.index()].outage_start = now;
                 self.unavailable += 1;
             }
-            (false, true) => {
+            (true, false) => {
                 self.unavailable -= 1;
                 if self.outage_us.len() < MAX_EPISODES {
                     let start = self.past[vm.index()].outage_start;

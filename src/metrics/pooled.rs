@@ -87,6 +87,20 @@ impl ChartData {
         }
     }
 
+    /// No chart data at all: for results rebuilt from per-replication values (a merge, a
+    /// resumed sweep point), whose charts are not drawn from it.
+    pub fn empty() -> Self {
+        ChartData {
+            unavailability: Vec::new(),
+            state_min: Vec::new(),
+            vm_years: Vec::new(),
+            timeline: None,
+            vm_outage_us: PooledSample::new(0, 0),
+            blackout_us: PooledSample::new(0, 1),
+            replications: 0,
+        }
+    }
+
     /// Adds the next replication, in replication order. Takes the output by value only to move
     /// its timeline out rather than copy it.
     pub fn add(&mut self, model: &Model, mut out: ReplicationOutput) {

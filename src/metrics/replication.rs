@@ -15,6 +15,12 @@ pub struct HaCounters {
     pub evacuation_failures: u64,
     pub fencing_failures: u64,
     pub false_failovers: u64,
+    /// VMs terminated by a host error under the `gce` policy (GCE's `hostError` event).
+    pub host_errors: u64,
+    /// Moves (evacuation, cold or live migration) whose target is in another zone.
+    pub cross_zone_moves: u64,
+    /// Host boots that failed and needed a fix (`[failures.reboot]`).
+    pub failed_reboots: u64,
     /// Commands a stepping policy gave at the end of a step that the cloud refused.
     pub commands_refused: u64,
     /// An external controller's own history (`policy::api::ControllerStats`).

@@ -55,7 +55,7 @@ const SLA_AVAILABILITY: f64 = 0.9995;
 fn down_causes() -> impl Iterator<Item = VmState> {
     VmState::ALL
         .into_iter()
-        .filter(|s| !s.is_available() && *s != VmState::Blackout)
+        .filter(|s| s.is_outage() && *s != VmState::Blackout)
 }
 
 /// Every metric `summary.json` may contain.
@@ -107,6 +107,9 @@ pub fn registry() -> Vec<MetricDef> {
         t("evacuation_failures", COUNT),
         t("fencing_failures", COUNT),
         t("false_failovers", COUNT),
+        t("host_errors", COUNT),
+        t("cross_zone_moves", COUNT),
+        t("failed_reboots", COUNT),
         t("commands_refused", COUNT),
         t("controller_crashes", COUNT),
         t("controller_restarts", COUNT),
@@ -124,7 +127,10 @@ pub fn registry() -> Vec<MetricDef> {
 /// Per-VM figures of one replication.
 #[derive(Clone, Debug)]
 pub struct VmFigures {
+    /// Over the time it should run; 1 for a VM stopped by its user for the whole horizon.
     pub availability: f64,
+    /// It should have run at some time in the horizon (only such VMs enter the mean).
+    pub should_run: bool,
     pub downtime_min_per_year: f64,
 }
 
@@ -133,7 +139,8 @@ pub fn vm_figures(out: &ReplicationOutput) -> Vec<VmFigures> {
     out.vm_time_us
         .iter()
         .map(|t| {
-            let total: u64 = t.iter().sum();
+            // Lifetime: the time it should run (a user's stop is neither up nor down).
+            let total: u64 = t.iter().sum::<u64>() - t[VmState::Stopped as usize];
             let avail: u64 = VmState::ALL
                 .iter()
                 .filter(|s| s.is_available())
@@ -146,6 +153,7 @@ pub fn vm_figures(out: &ReplicationOutput) -> Vec<VmFigures> {
                 } else {
                     avail as f64 / total as f64
                 },
+                should_run: total > 0,
                 downtime_min_per_year: down as f64 / 60e6 / years,
             }
         })
@@ -158,9 +166,18 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
     let figs = vm_figures(out);
     let n = figs.len().max(1) as f64;
     let years = out.horizon.as_us() as f64 / US_PER_Y as f64;
+    let running: Vec<f64> = figs
+        .iter()
+        .filter(|f| f.should_run)
+        .map(|f| f.availability)
+        .collect();
     m.insert(
         "vm_availability".into(),
-        figs.iter().map(|f| f.availability).sum::<f64>() / n,
+        if running.is_empty() {
+            1.0
+        } else {
+            running.iter().sum::<f64>() / running.len() as f64
+        },
     );
     let mut down: Vec<f64> = figs.iter().map(|f| f.downtime_min_per_year).collect();
     down.sort_by(f64::total_cmp);
@@ -264,6 +281,9 @@ pub fn replication_metrics(out: &ReplicationOutput) -> BTreeMap<String, f64> {
         ("evacuation_failures", ha.evacuation_failures),
         ("fencing_failures", ha.fencing_failures),
         ("false_failovers", ha.false_failovers),
+        ("host_errors", ha.host_errors),
+        ("cross_zone_moves", ha.cross_zone_moves),
+        ("failed_reboots", ha.failed_reboots),
         ("commands_refused", ha.commands_refused),
         ("controller_crashes", ha.controller_crashes),
         ("controller_restarts", ha.controller_restarts),

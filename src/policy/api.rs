@@ -71,6 +71,13 @@ pub struct VmView {
     /// Nova's `task_state`: `None` unless a move is in flight. Absent in input: `None`.
     #[serde(default)]
     pub task_state: Option<TaskState>,
+    /// GCE `scheduling.automaticRestart` (default true; false for Spot and Preemptible VMs).
+    #[serde(default = "yes")]
+    pub automatic_restart: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Read-only inventory (Nova API, Pacemaker CIB). Lookups are cheap; a policy asks for what it
@@ -129,7 +136,8 @@ pub enum Observation {
         host: Option<u32>,
         reason: Option<String>,
     },
-    /// The Oracle PCA appliance declared a compute node failed (its FAIL threshold passed).
+    /// The platform declared a compute node failed: the Oracle PCA appliance's FAIL threshold
+    /// passed, or GCE's control plane saw a host error.
     NodeFailed { host: u32 },
     /// A cold migration finished: the server is active on `host`, or failed with `reason`.
     MigrateResult {
@@ -143,6 +151,9 @@ pub enum Observation {
     InstanceFailed { vm: u32 },
     /// A timer the policy asked for fired.
     Timer { token: u64 },
+    /// An operator cleared the host's `on_maintenance` flag in Masakari's segment
+    /// (`openstack segment host update --on_maintenance False`).
+    MaintenanceCleared { host: u32 },
 }
 
 /// Where an evacuated server may go.

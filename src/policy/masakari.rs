@@ -368,6 +368,11 @@ impl Policy for Masakari {
                     out.push(Command::EnableService { host: *host });
                 }
             }
+            Observation::MaintenanceCleared { host } => {
+                if self.on_maintenance.remove(host) && !self.recoveries.contains_key(host) {
+                    out.push(Command::EnableService { host: *host });
+                }
+            }
             Observation::Timer { token } => match token & !ID_MASK {
                 T_POLL => {
                     self.poll_armed = false;

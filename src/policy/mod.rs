@@ -6,13 +6,14 @@
 
 pub mod api;
 pub mod external;
+pub mod gce;
 pub mod instance_ha;
 pub mod masakari;
 pub mod none;
 pub mod pca;
 
 /// Every policy name a scenario's `policy.name` may use.
-pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca", "external"];
+pub const POLICY_NAMES: &[&str] = &["none", "masakari", "instance-ha", "pca", "gce", "external"];
 
 /// Each policy's configuration, as read from its scenario table or a `--config` file.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +22,7 @@ pub enum PolicyConfig {
     Masakari(masakari::MasakariConfig),
     InstanceHa(instance_ha::InstanceHaConfig),
     Pca(pca::PcaConfig),
+    Gce(gce::GceConfig),
     /// A controller process of the user's, driven over the protocol of `adapters::external`.
     External(external::ExternalConfig),
 }
@@ -34,6 +36,7 @@ impl PolicyConfig {
             "masakari" => Some(PolicyConfig::Masakari(Default::default())),
             "instance-ha" => Some(PolicyConfig::InstanceHa(Default::default())),
             "pca" => Some(PolicyConfig::Pca(Default::default())),
+            "gce" => Some(PolicyConfig::Gce(Default::default())),
             _ => None,
         }
     }
@@ -44,6 +47,7 @@ impl PolicyConfig {
             PolicyConfig::Masakari(_) => "masakari",
             PolicyConfig::InstanceHa(_) => "instance-ha",
             PolicyConfig::Pca(_) => "pca",
+            PolicyConfig::Gce(_) => "gce",
             PolicyConfig::External(_) => "external",
         }
     }
@@ -56,6 +60,7 @@ impl PolicyConfig {
             PolicyConfig::Masakari(c) => Box::new(masakari::Masakari::new(c.clone())),
             PolicyConfig::InstanceHa(c) => Box::new(instance_ha::InstanceHa::new(c.clone())),
             PolicyConfig::Pca(c) => Box::new(pca::Pca::new(c.clone())),
+            PolicyConfig::Gce(c) => Box::new(gce::Gce::new(c.clone())),
             PolicyConfig::External(_) => return None,
         })
     }
@@ -64,6 +69,12 @@ impl PolicyConfig {
     /// `detection`; without one it is plain `host_failure`).
     pub fn recovers_hosts(&self) -> bool {
         !matches!(self, PolicyConfig::None)
+    }
+
+    /// Whether the platform itself declares unreachable nodes failed after a threshold (PCA's
+    /// FAIL, GCE's host error) and tells the policy `NodeFailed`.
+    pub fn platform_monitor(&self) -> bool {
+        matches!(self, PolicyConfig::Pca(_) | PolicyConfig::Gce(_))
     }
 
     /// Whether a Pacemaker cluster (node monitoring, stonith) runs under this policy. An

@@ -1,9 +1,9 @@
 //! The baseline: no HA controller at all.
 //!
-//! VMs on a failed host are down until the host is repaired and boots; then the hypervisor boots
-//! them again. (Nova's own `resume_guests_state_on_host_boot` defaults to False, production-ha.md
-//! §1.2; this baseline models the common operator practice of enabling it, as the foundation
-//! issue specifies.) It never issues a command, whatever it observes.
+//! VMs on a failed host are down until the host is repaired and boots. Whether they then boot
+//! again is Nova's `[nova] resume_guests_state_on_host_boot` (default False, production-ha.md
+//! §1.2: they stay SHUTOFF until someone starts them; `[operator]` is that someone). It never
+//! issues a command, whatever it observes.
 
 use super::api::{Command, Inventory, Observation, Policy};
 

@@ -14,7 +14,7 @@
 //! unless `auto_resolve_displaced` is set. Left out: the failed-node retry cadence, which the
 //! documentation does not give; a failed restart is retried when the node fails again.
 
-use super::api::{Command, Inventory, Observation, Placement, Policy};
+use super::api::{Command, Inventory, Observation, Placement, Policy, VmStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -89,9 +89,12 @@ impl Policy for Pca {
                     })
                     .collect()
             }
+            // "Stopped instances are not migrated" (production-ha.md §6.1): only those that
+            // should be running are restarted elsewhere.
             Observation::NodeFailed { host } => inv
                 .vms_on(*host)
                 .into_iter()
+                .filter(|vm| vm.status != VmStatus::Stopped)
                 .map(|vm| Command::Evacuate {
                     vm: vm.id,
                     placement: Placement::FaultDomain {

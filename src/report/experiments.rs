@@ -1,6 +1,7 @@
 //! Outputs of `compare` and `sweep`: tidy CSV tables, charts and a short text table.
 
 use super::plots::{write_chart, BandLines, BandPoint, IntervalRows};
+use super::tables::float_text;
 use super::text::num;
 use crate::compare::Comparison;
 use crate::runner::RunResult;
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 fn ci_cells(ci: Option<(f64, f64)>) -> [String; 2] {
     match ci {
-        Some((lo, hi)) => [lo.to_string(), hi.to_string()],
+        Some((lo, hi)) => [float_text(lo), float_text(hi)],
         None => [String::new(), String::new()],
     }
 }
@@ -41,19 +42,41 @@ pub fn compare_csv(c: &Comparison, seed: u64) -> csv::Result<Vec<u8>> {
             unit.to_string(),
             c.policy_a.clone(),
             c.policy_b.clone(),
-            d.mean_a.to_string(),
-            d.mean_b.to_string(),
-            d.mean_diff.to_string(),
+            float_text(d.mean_a),
+            float_text(d.mean_b),
+            float_text(d.mean_diff),
             pl,
             ph,
             ul,
             uh,
-            d.correlation.map(|r| r.to_string()).unwrap_or_default(),
+            d.correlation.map(float_text).unwrap_or_default(),
             d.pairs.to_string(),
             seed.to_string(),
         ])?;
     }
     Ok(w.into_inner().expect("in-memory writer"))
+}
+
+/// `compare --json`: compare.csv's rows as JSON objects (the same column names; a missing
+/// interval or correlation is `null`).
+pub fn compare_json(c: &Comparison, seed: u64) -> serde_json::Value {
+    let ci = |x: Option<(f64, f64)>| x.map_or([None, None], |(lo, hi)| [Some(lo), Some(hi)]);
+    let rows: Vec<serde_json::Value> = c
+        .rows
+        .iter()
+        .map(|(name, unit, d)| {
+            let ([pl, ph], [ul, uh]) = (ci(d.paired_ci95), ci(d.unpaired_ci95));
+            serde_json::json!({
+                "metric": name, "unit": unit,
+                "policy_a": c.policy_a, "policy_b": c.policy_b,
+                "mean_a": d.mean_a, "mean_b": d.mean_b, "mean_diff": d.mean_diff,
+                "paired_ci95_low": pl, "paired_ci95_high": ph,
+                "unpaired_ci95_low": ul, "unpaired_ci95_high": uh,
+                "correlation": d.correlation, "pairs": d.pairs, "seed": seed.to_string(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows)
 }
 
 pub fn compare_text(c: &Comparison) -> String {
@@ -139,10 +162,27 @@ pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Vec<
     Ok(written)
 }
 
+/// Extra typed columns of an axis in `sweep.csv`: a duration axis also in seconds, as
+/// `<key>_s` with the dots of the key made underscores (the axis column keeps the key as
+/// given, a name scripts already use), after the other columns.
+fn seconds_column(a: &Axis) -> Option<(String, Vec<f64>)> {
+    let secs: Option<Vec<f64>> = a
+        .values
+        .iter()
+        .map(|v| {
+            let d = crate::core::time::parse_duration(v).ok()?;
+            // A bare number is not a duration (parse_duration may read it as one).
+            (v.parse::<f64>().is_err()).then(|| d.as_secs_f64())
+        })
+        .collect();
+    secs.map(|s| (format!("{}_s", a.key.replace(['.', '-'], "_")), s))
+}
+
 pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["point".to_string()];
     header.extend(axes.iter().map(|a| a.key.clone()));
+    let seconds: Vec<Option<(String, Vec<f64>)>> = axes.iter().map(seconds_column).collect();
     header.extend(
         [
             "metric",
@@ -155,19 +195,47 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
         ]
         .map(String::from),
     );
+    // Added columns go last, so readers that index columns by position are not moved.
+    header.extend(seconds.iter().flatten().map(|(name, _)| name.clone()));
     w.write_record(&header)?;
     for (p, r) in points {
         for (name, m) in &r.metrics {
             let mut row = vec![p.index.to_string()];
             row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
             let [lo, hi] = ci_cells(m.ci95);
-            row.extend([name.clone(), m.mean.to_string(), lo, hi, m.unit.to_string()]);
+            row.extend([name.clone(), float_text(m.mean), lo, hi, m.unit.to_string()]);
             row.push(r.replications.len().to_string());
             row.push(seed.to_string());
+            for ((a, s), (_, v)) in axes.iter().zip(&seconds).zip(&p.assignments) {
+                if let Some((_, secs)) = s {
+                    let i = a.values.iter().position(|x| x == v).expect("axis value");
+                    row.push(float_text(secs[i]));
+                }
+            }
             w.write_record(&row)?;
         }
     }
     Ok(w.into_inner().expect("in-memory writer"))
+}
+
+/// `sweep --json`: sweep.csv's rows as JSON objects, axis values under `axes` by key.
+pub fn sweep_json(points: &[(Point, RunResult)], seed: u64) -> serde_json::Value {
+    let mut rows = Vec::new();
+    for (p, r) in points {
+        let a: serde_json::Map<String, serde_json::Value> = p
+            .assignments
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        for (name, m) in &r.metrics {
+            rows.push(serde_json::json!({
+                "point": p.index, "axes": a, "metric": name, "mean": m.mean,
+                "ci95_low": m.ci95.map(|c| c.0), "ci95_high": m.ci95.map(|c| c.1),
+                "unit": m.unit, "replications": r.replications.len(), "seed": seed.to_string(),
+            }));
+        }
+    }
+    serde_json::Value::Array(rows)
 }
 
 /// One chart per metric: the metric against the first axis, one line per combination of the

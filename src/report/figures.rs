@@ -44,10 +44,7 @@ pub fn availability_cdf(model: &Model, result: &RunResult) -> LogCdf {
 
 /// Mean downtime per VM-year by cause, one stacked bar per workload.
 pub fn downtime_by_cause(model: &Model, result: &RunResult) -> StackedBars {
-    let causes: Vec<VmState> = VmState::ALL
-        .into_iter()
-        .filter(|s| !s.is_available())
-        .collect();
+    let causes: Vec<VmState> = VmState::ALL.into_iter().filter(|s| s.is_outage()).collect();
     let totals: Vec<Vec<f64>> = result
         .charts
         .state_min

@@ -17,7 +17,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Quotes a shell word when it needs it.
-fn shell_word(s: &str) -> String {
+pub fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))

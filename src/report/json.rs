@@ -1,6 +1,10 @@
 //! `summary.json`: the machine-readable result of a run. Keys are sorted (serde_json's default
 //! map), floats printed shortest-exact, and nothing time- or host-dependent is included, so the
 //! same seed gives byte-identical files. The seed is a string: JSON numbers lose u64 precision.
+//!
+//! `replications` counts the replications the metrics are computed from: all of the run's, or,
+//! in a shard's summary (`run --replications A..B`), B − A, with `shard` saying which of how
+//! many. `per_replication` holds each replication's values (see `replications`).
 
 use crate::metrics::expect::evaluate;
 use crate::metrics::summary::MetricSummary;
@@ -36,7 +40,7 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
         .map(|c| json!({ "check": c.expectation.to_string(), "measured": c.measured, "passed": c.passed }))
         .collect();
     let topo = &model.topology;
-    json!({
+    let mut v = json!({
         "schema_version": SCHEMA_VERSION,
         "hasim_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
@@ -47,7 +51,7 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
             "overrides": model.provenance.overrides,
         },
         "seed": model.simulation.seed.to_string(),
-        "replications": model.simulation.replications,
+        "replications": result.range.len(),
         "horizon": model.simulation.horizon.to_string(),
         "horizon_s": model.simulation.horizon.as_secs_f64(),
         "policy": model.policy.name(),
@@ -62,5 +66,14 @@ pub fn summary(model: &Model, result: &RunResult) -> Value {
         "host_down_concurrency": concurrency,
         "expectations": checks,
         "engine": { "events_total": result.events_total() },
-    })
+        "per_replication": super::replications::per_replication_json(result),
+    });
+    if result.is_shard(model) {
+        v["shard"] = json!({
+            "first": result.range.start,
+            "end": result.range.end,
+            "of": model.simulation.replications,
+        });
+    }
+    v
 }

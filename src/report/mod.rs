@@ -8,7 +8,11 @@ pub mod figures;
 pub mod html;
 pub mod json;
 pub mod outset;
+#[cfg(feature = "parquet")]
+pub mod parquet_tables;
 pub mod plots;
+pub mod replications;
+pub mod run_tables;
 pub mod tables;
 pub mod text;
 
@@ -16,13 +20,13 @@ use crate::runner::RunResult;
 use crate::scenario::model::Model;
 use std::path::{Path, PathBuf};
 
-/// Writes `summary.json` into `dir`, renames the streamed `vms.csv` and `hosts.csv` into place
+/// Writes `summary.json` and `replications.csv` into `dir`, renames the streamed `vms.csv` and `hosts.csv` into place
 /// and draws the charts; returns the paths written.
 pub fn write_all(
     dir: &Path,
     model: &Model,
     result: &RunResult,
-    tables: tables::RunTables<'_>,
+    tables: run_tables::RunTables<'_>,
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut summary =
         serde_json::to_vec_pretty(&json::summary(model, result)).map_err(std::io::Error::other)?;
@@ -30,6 +34,12 @@ pub fn write_all(
     let p = dir.join("summary.json");
     atomic::write_atomic(&p, &summary)?;
     let mut written = vec![p];
+    let p = dir.join("replications.csv");
+    atomic::write_atomic(
+        &p,
+        &replications::replications_csv(model.simulation.seed, result),
+    )?;
+    written.push(p);
     written.extend(tables.commit()?);
     written.extend(write_run_charts(dir, model, result).map_err(std::io::Error::other)?);
     Ok(written)

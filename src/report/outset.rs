@@ -118,7 +118,18 @@ pub fn is_set_entry(name: &str, is_dir: bool) -> bool {
     }
     if matches!(
         name,
-        "summary.json" | "vms.csv" | "hosts.csv" | "report.html" | "compare.csv" | "sweep.csv"
+        "summary.json"
+            | "replications.csv"
+            | "vms.csv"
+            | "hosts.csv"
+            | "vms.csv.gz"
+            | "hosts.csv.gz"
+            | "vms.parquet"
+            | "hosts.parquet"
+            | "report.html"
+            | "compare.csv"
+            | "sweep.csv"
+            | "sweep.json"
     ) {
         return true;
     }

@@ -6,13 +6,33 @@
 //! Rows allocate nothing: names are borrowed from the model, the seed is formatted once, and
 //! numbers are formatted into one reused buffer exactly as `Display` (`to_string`) formats them.
 
-use super::atomic::AtomicFile;
 use crate::metrics::ledger::VmState;
 use crate::metrics::replication::ReplicationOutput;
 use crate::metrics::summary::vm_figures;
 use crate::scenario::model::Model;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+
+/// Every per-VM and per-host table file a run may write.
+pub const TABLE_FILES: [&str; 6] = [
+    "vms.csv",
+    "hosts.csv",
+    "vms.csv.gz",
+    "hosts.csv.gz",
+    "vms.parquet",
+    "hosts.parquet",
+];
+
+/// How the tables write a float: `Display` (the shortest text that reads back as the same
+/// `f64`), with ".0" after a whole value, so that every value of a float column reads as a
+/// float.
+pub fn float_text(x: f64) -> String {
+    let s = x.to_string();
+    if s.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
+        s + ".0"
+    } else {
+        s
+    }
+}
 
 /// 2^53: every integer below it is an exact `f64`.
 const EXACT_INT: f64 = 9_007_199_254_740_992.0;
@@ -29,23 +49,31 @@ impl Num {
         self.int.format(x).as_bytes()
     }
 
-    /// `Display` of an `f64`. An integer-valued one below 2^53 in magnitude displays as its
-    /// integer digits (its shortest round-trip form is that exact integer: any shorter digit
-    /// string is another integer, exactly representable, so not this one), which is much faster
-    /// to format as an integer. Negative zero displays as "-0" and is left to `Display`.
+    /// `float_text` of an `f64`: `Display`, with ".0" after a value `Display` writes as bare
+    /// digits, so a float column always reads as floats (a column of whole values in one run
+    /// would otherwise be read as integers, and fail a reader that fixed its type on another
+    /// run's). An integer-valued one below 2^53 in magnitude displays as its integer digits
+    /// (its shortest round-trip form is that exact integer: any shorter digit string is another
+    /// integer, exactly representable, so not this one), which is much faster to format as an
+    /// integer. Negative zero displays as "-0" and is left to `Display`.
     fn float(&mut self, x: f64) -> &[u8] {
+        self.buf.clear();
         if x.abs() < EXACT_INT {
             let i = x as i64;
             if i as f64 == x && !(i == 0 && x.is_sign_negative()) {
-                return self.int.format(i).as_bytes();
+                self.buf.extend_from_slice(self.int.format(i).as_bytes());
+                self.buf.extend_from_slice(b".0");
+                return &self.buf;
             }
         }
-        self.buf.clear();
         write!(self.buf, "{x}").expect("writing to memory cannot fail");
+        if self.buf.iter().all(|c| c.is_ascii_digit() || *c == b'-') {
+            self.buf.extend_from_slice(b".0");
+        }
         &self.buf
     }
 
-    /// `Display` of `us as f64 / 1e6` (microseconds as seconds), formatted from the integer:
+    /// `float_text` of `us as f64 / 1e6` (microseconds as seconds), formatted from the integer:
     /// the seconds, then the µs digits without trailing zeros. Exact below 10^15 µs (31.7
     /// years): there the decimal `us / 10^6` has at most 15 significant digits, `us as f64` is
     /// exact and the division correctly rounded, so the quotient is the `f64` nearest that
@@ -61,7 +89,9 @@ impl Num {
         self.buf.clear();
         self.buf
             .extend_from_slice(self.int.format(whole).as_bytes());
-        if frac != 0 {
+        if frac == 0 {
+            self.buf.extend_from_slice(b".0");
+        } else {
             let mut digits = [b'0'; 6];
             for d in digits.iter_mut().rev() {
                 *d = b'0' + (frac % 10) as u8;
@@ -272,43 +302,6 @@ impl<'m, W: Write> HostsTable<'m, W> {
     }
 }
 
-/// `vms.csv` and `hosts.csv` of a run in `dir`, written while replications complete under
-/// temporary names and renamed into place by `commit` once the run has succeeded. Dropped
-/// without `commit`, both temporary files are removed.
-pub struct RunTables<'m> {
-    vms: VmsTable<'m, AtomicFile>,
-    hosts: HostsTable<'m, AtomicFile>,
-}
-
-impl<'m> RunTables<'m> {
-    /// Creates `dir` if needed and both temporary files, with their headers.
-    pub fn create(dir: &Path, model: &'m Model) -> std::io::Result<Self> {
-        let vms = AtomicFile::create(&dir.join("vms.csv"))?;
-        let hosts = AtomicFile::create(&dir.join("hosts.csv"))?;
-        Ok(RunTables {
-            vms: VmsTable::new(vms, model)?,
-            hosts: HostsTable::new(hosts, model)?,
-        })
-    }
-
-    /// Appends the rows of the next replication (in replication order).
-    pub fn write(&mut self, out: &ReplicationOutput) -> std::io::Result<()> {
-        self.vms.write(out)?;
-        self.hosts.write(out)
-    }
-
-    /// Renames both tables into place (vms.csv, then hosts.csv); returns their paths.
-    pub fn commit(self) -> std::io::Result<Vec<PathBuf>> {
-        let mut written = Vec::new();
-        for f in [self.vms.into_inner()?, self.hosts.into_inner()?] {
-            let path = f.path().to_path_buf();
-            f.commit()?;
-            written.push(path);
-        }
-        Ok(written)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,9 +310,20 @@ mod tests {
         let mut num = Num::default();
         assert_eq!(
             std::str::from_utf8(num.float(x)).unwrap(),
-            x.to_string(),
+            float_text(x),
             "{x:?}"
         );
+    }
+
+    #[test]
+    fn whole_floats_keep_a_fraction() {
+        assert_eq!(float_text(1.0), "1.0");
+        assert_eq!(float_text(-3.0), "-3.0");
+        assert_eq!(float_text(1e21), "1000000000000000000000.0");
+        assert_eq!(float_text(0.5), "0.5");
+        assert_eq!(float_text(-0.0), "-0.0");
+        assert_eq!(float_text(f64::NAN), "NaN");
+        assert_eq!(float_text(f64::INFINITY), "inf");
     }
 
     #[test]
@@ -367,7 +371,7 @@ mod tests {
     fn seconds_format_as_display_of_the_quotient() {
         let mut num = Num::default();
         let mut check = |us: u64| {
-            let want = (us as f64 / 1e6).to_string();
+            let want = float_text(us as f64 / 1e6);
             assert_eq!(std::str::from_utf8(num.seconds(us)).unwrap(), want, "{us}");
         };
         for us in [

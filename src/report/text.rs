@@ -35,9 +35,14 @@ pub fn num(x: f64) -> String {
 pub fn summary(model: &Model, result: &RunResult) -> String {
     let mut s = String::new();
     let t = &model.topology;
+    let shard = if result.is_shard(model) {
+        format!(" (shard {}..{})", result.range.start, result.range.end)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "{}: {} hosts, {} VMs, policy {}, {} replications x {}, seed {}",
+        "{}: {} hosts, {} VMs, policy {}, {} replications{shard} x {}, seed {}",
         model.name,
         t.hosts.len(),
         model.vms.len(),

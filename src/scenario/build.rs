@@ -18,6 +18,7 @@ use crate::faults::maintenance::{Campaign, OnAbort, WorkloadMaintenance};
 use crate::faults::trace::{map_in_order, read_fta, FtaNode};
 use crate::faults::{
     BmcFailures, DomainFailures, FailureModel, GuestFailures, HostFailures, HostOutageProcess,
+    RebootFailures,
 };
 use crate::infra::config::{InfraConfig, StonithAction};
 use crate::infra::scheduler::{place_all, AllocationConfig};
@@ -182,11 +183,19 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         .opt_table("ipmi", d)
         .map(|t| read_ipmi(t, &mut infra, d))
         .unwrap_or(true);
+    let operator_ok = match top.opt_table("operator", d) {
+        Some(t) => {
+            infra.operator = super::operator::read_operator(t, d);
+            infra.operator.is_some()
+        }
+        None => true,
+    };
     let policy_tables = PolicyTables {
         masakari: top.opt_table("masakari", d),
         monitors: top.opt_table("masakari_monitors", d),
         instance_ha: top.opt_table("instance_ha", d),
         pca: top.opt_table("pca", d),
+        gce: top.opt_table("gce", d),
     };
     let failures = match (top.opt_table("failures", d), &topology) {
         (Some(t), Some(topo)) => read_failures(t, topo, &ctx, d),
@@ -201,11 +210,16 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         Some(t) => read_expect(t, d),
         None => Some(Vec::new()),
     };
+    let mut policy_origin = top.origin.clone();
     let (policy_name, external) = match top.opt_table("policy", d) {
-        Some(t) => read_policy(t, &ctx.base_dir, d),
+        Some(t) => {
+            policy_origin = t.origin_of("name");
+            read_policy(t, &ctx.base_dir, d)
+        }
         None => (Some("none"), Some(None)),
     };
-    let policy_and_reserved = read_policy_tables(policy_tables, policy_name, &mut infra, d);
+    let policy_and_reserved =
+        read_policy_tables(policy_tables, policy_name, &policy_origin, &mut infra, d);
     let policy_and_reserved = match (policy_and_reserved, external) {
         ((Some(_), reserved), Some(Some(ext))) => (Some(PolicyConfig::External(ext)), reserved),
         ((p, reserved), Some(_)) => (p, reserved),
@@ -234,10 +248,11 @@ pub fn build(root: &Node, prov: Provenance, d: &mut Diagnostics) -> Option<Model
         }
     }
     let maintenance = read_maintenance(maintenance_tables, &topology, d);
-    let (Some(policy), true, true, true, true, Some(maintenance)) = (
+    let (Some(policy), true, true, true, true, true, Some(maintenance)) = (
         policy,
         pacemaker_ok,
         ipmi_ok,
+        operator_ok,
         libvirt_ok,
         qemu_ok,
         maintenance,
@@ -788,6 +803,11 @@ fn read_workloads(
             });
         let boot = t.duration("boot_time", true, d);
         let ha = t.opt_bool("ha", d).unwrap_or(true);
+        let initially_stopped = t
+            .opt_choice("initial_state", &["running", "stopped"], d)
+            .map(|s| s == "stopped")
+            .unwrap_or(false);
+        let pin_zone = t.opt_bool("pin_zone", d).unwrap_or(true);
         let maintenance = read_workload_maintenance(&mut t, d);
         let tags = t.opt_str_list("tags", d).unwrap_or_default();
         let group = match t.opt_table("server_group", d) {
@@ -877,6 +897,8 @@ fn read_workloads(
             storage,
             boot_time: boot,
             ha,
+            initially_stopped,
+            pin_zone,
             tags: tags.into_iter().map(str::to_string).collect(),
             maintenance,
         });
@@ -907,6 +929,9 @@ fn read_nova(
     if let Some(v) = t.opt_int("max_concurrent_live_migrations", 1, 1000, d) {
         infra.max_concurrent_live_migrations = v as u32;
     }
+    let mut resume = infra.resume_guests_state_on_host_boot;
+    let resume_ok = set_bool(&mut t, "resume_guests_state_on_host_boot", &mut resume, d);
+    infra.resume_guests_state_on_host_boot = resume;
     let def = AllocationConfig::default();
     let mut num = |t: &mut TableReader<'_>, key: &'static str, default: f64| {
         if t.has(key) {
@@ -921,7 +946,7 @@ fn read_nova(
     let reserved = t.opt_int("reserved_host_memory_mb", 0, 1 << 40, d);
     let had_reserved = t.has("reserved_host_memory_mb");
     t.finish(d);
-    if had_reserved && reserved.is_none() {
+    if (had_reserved && reserved.is_none()) || !resume_ok {
         return None;
     }
     Some(AllocationConfig {
@@ -1089,6 +1114,24 @@ fn read_failures(
         }
         None => None,
     };
+    let reboot = match t.opt_table("reboot", d) {
+        Some(mut b) => {
+            let pr = b.number_in("probability", 0.0, 1.0, d);
+            let du = b.dist("duration", ctx, d);
+            b.finish(d);
+            match (pr, du) {
+                (Some(probability), Some(duration)) => Some(RebootFailures {
+                    probability,
+                    duration,
+                }),
+                _ => {
+                    ok = false;
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     t.finish(d);
     ok.then_some(FailureModel {
         host,
@@ -1096,6 +1139,7 @@ fn read_failures(
         control_plane,
         guest,
         bmc,
+        reboot,
         domains,
         trace,
     })
@@ -1223,6 +1267,7 @@ struct PolicyTables<'a> {
     monitors: Option<TableReader<'a>>,
     instance_ha: Option<TableReader<'a>>,
     pca: Option<TableReader<'a>>,
+    gce: Option<TableReader<'a>>,
 }
 
 type ReservedNames = Vec<(String, super::tree::Origin)>;
@@ -1230,6 +1275,7 @@ type ReservedNames = Vec<(String, super::tree::Origin)>;
 fn read_policy_tables(
     tables: PolicyTables<'_>,
     name: Option<&'static str>,
+    name_origin: &Origin,
     infra: &mut InfraConfig,
     d: &mut Diagnostics,
 ) -> (Option<PolicyConfig>, ReservedNames) {
@@ -1351,7 +1397,29 @@ fn read_policy_tables(
         );
         t.finish(d);
     }
+    let mut gce_detection = false;
+    if let Some(mut t) = tables.gce {
+        gce_detection = t.has("host_error_detection");
+        ok &= set_duration(
+            &mut t,
+            "host_error_detection",
+            &mut infra.gce_host_error_detection,
+            d,
+        );
+        t.finish(d);
+    }
+    if name == Some("gce") && !gce_detection {
+        // GCE publishes no detection time: the scenario must say what it assumes.
+        d.push(
+            name_origin,
+            "policy.name",
+            "policy \"gce\" needs [gce] host_error_detection (a what-if input: GCE publishes no \
+             detection time for host errors)",
+        );
+        ok = false;
+    }
     let policy = name.map(|name| match name {
+        "gce" => PolicyConfig::Gce(Default::default()),
         "masakari" => PolicyConfig::Masakari(m),
         "instance-ha" => PolicyConfig::InstanceHa(ih),
         "pca" => PolicyConfig::Pca(pca),

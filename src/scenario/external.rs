@@ -29,6 +29,16 @@ pub fn read_external(
         .opt_str_list("command", d)
         .map(|c| c.into_iter().map(str::to_string).collect());
     match &command {
+        Some(c) if c.first().is_some_and(|p| p.is_empty()) => d.push(
+            &command_origin,
+            &t.key_path("command"),
+            "the program (the first string) is empty",
+        ),
+        Some(c) if c.iter().any(|a| a.contains('\0')) => d.push(
+            &command_origin,
+            &t.key_path("command"),
+            "an argument holds a NUL character, which no process can receive",
+        ),
         Some(c) if c.is_empty() || c.len() > MAX_COMMAND_ARGS => d.push(
             &command_origin,
             &t.key_path("command"),
@@ -55,6 +65,16 @@ pub fn read_external(
         }
         for (k, _, node) in entries {
             match &node.value {
+                Value::Str(_) if k.is_empty() || k.contains(['=', '\0']) => d.push(
+                    &node.origin,
+                    &format!("{path}.{k}"),
+                    "an environment variable's name must be non-empty, without '=' or NUL",
+                ),
+                Value::Str(v) if v.contains('\0') => d.push(
+                    &node.origin,
+                    &format!("{path}.{k}"),
+                    "the value holds a NUL character, which no process can receive",
+                ),
                 Value::Str(v) => env.push((k.to_string(), v.clone())),
                 other => d.push(
                     &node.origin,
@@ -107,7 +127,8 @@ pub fn read_external(
         .and_then(OnCrash::parse)
         .unwrap_or(OnCrash::Fail);
     let delay_origin = t.origin_of("restart_delay");
-    let restart_delay = t.opt_duration("restart_delay", true, d);
+    // Zero would restart a controller that dies at start-up forever at one instant.
+    let restart_delay = t.opt_duration("restart_delay", false, d);
     if on_crash == OnCrash::Restart && restart_delay.is_none() && !t.has("restart_delay") {
         d.push(
             &delay_origin,

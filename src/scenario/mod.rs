@@ -8,6 +8,7 @@ pub mod cost;
 pub mod external;
 pub mod limits;
 pub mod model;
+pub mod operator;
 pub mod read;
 pub mod tree;
 

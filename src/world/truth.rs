@@ -1,6 +1,7 @@
 //! The ground truth at run time: whether each host has power and network, whether it is up,
-//! where each VM's record points, whether its guest really runs there, and any stale copy
-//! still running on a host it was evacuated from.
+//! where each VM's record points, whether its guest really runs there, its power state (running,
+//! crashed, shut off, stopped by its user) and any stale copy still running on a host it was
+//! evacuated from.
 //!
 //! Changed only through these methods, which keep its invariants: a VM is listed on exactly the
 //! host its record names (`residents` is sorted), a guest runs only on an up host, a stale copy
@@ -74,6 +75,13 @@ pub struct VmTruth {
     booted: bool,
     /// The guest crashed and nobody has started it again.
     crashed: bool,
+    /// Nova's record says SHUTOFF (`vm_state` stopped) though nobody asked for it: left off by a
+    /// host reboot (`resume_guests_state_on_host_boot = False`) or powered off by a policy.
+    /// It stays off until someone starts it.
+    shutoff: bool,
+    /// Its user wants it running. A user's stop clears it: a stopped VM is neither up nor down
+    /// (availability counts only VMs that should run).
+    wanted: bool,
     /// A copy still running on a host it was evacuated from.
     stale: Option<HostId>,
 }
@@ -93,6 +101,20 @@ impl VmTruth {
 
     pub fn stale(&self) -> Option<HostId> {
         self.stale
+    }
+
+    pub fn shutoff(&self) -> bool {
+        self.shutoff
+    }
+
+    pub fn wanted(&self) -> bool {
+        self.wanted
+    }
+
+    /// Off in Nova's records (`vm_state` stopped): shut off, or stopped by its user. A crashed
+    /// guest still reads ACTIVE until the power-state sync, so it is not among them.
+    pub fn powered_off(&self) -> bool {
+        !self.booted && (self.shutoff || !self.wanted)
     }
 }
 
@@ -133,6 +155,8 @@ impl Truth {
                     host: *h,
                     booted: true,
                     crashed: false,
+                    shutoff: false,
+                    wanted: true,
                     stale: None,
                 })
                 .collect(),
@@ -243,6 +267,27 @@ impl Truth {
         let vm = &mut self.vms[v.index()];
         vm.booted = true;
         vm.crashed = false;
+        vm.shutoff = false;
+    }
+
+    /// The guest is off and Nova's record says SHUTOFF, though its user still wants it
+    /// running (a host reboot left it off, or a policy powered it off).
+    pub fn shut_off(&mut self, v: VmId) {
+        let vm = &mut self.vms[v.index()];
+        vm.booted = false;
+        vm.crashed = false;
+        vm.shutoff = true;
+    }
+
+    /// Its user stops the VM (`os-stop`), or starts it again (`os-start`): what it should be.
+    pub fn set_wanted(&mut self, v: VmId, wanted: bool) {
+        let vm = &mut self.vms[v.index()];
+        vm.wanted = wanted;
+        if !wanted {
+            vm.booted = false;
+            vm.crashed = false;
+            vm.shutoff = false;
+        }
     }
 
     /// The guest stops (stopped by someone, or its host went away).

@@ -52,6 +52,17 @@ pub struct Workload {
     /// Guest boot to "running" after the hypervisor starts it.
     pub boot_time: SimDuration,
     pub ha: bool,
+    /// `initial_state = "stopped"`: its VMs begin stopped by their user (Nova SHUTOFF); they
+    /// hold their allocation (Nova frees resources only on delete or shelve-offload:
+    /// `vm_states.ALLOW_RESOURCE_REMOVAL`), are not evacuated or migrated, and count neither
+    /// up nor down.
+    pub initially_stopped: bool,
+    /// Moves stay in the VM's availability zone (default true): Nova schedules evacuations
+    /// and migrations of a server booted into a requested AZ only within it
+    /// (RequestSpec.availability_zone); GCE instances are zonal ("to another host in the same
+    /// zone", production-ha.md §4). `pin_zone = false`: the server was booted without an AZ,
+    /// so moves may cross zones.
+    pub pin_zone: bool,
     pub tags: Vec<String>,
     pub maintenance: WorkloadMaintenance,
 }

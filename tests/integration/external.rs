@@ -260,3 +260,70 @@ fn adapter_shape_errors_name_the_line_and_the_field() {
         assert!(!err.contains("did not match any variant") && !err.contains("panicked"));
     }
 }
+
+fn probe_answers(admin: bool) -> serde_json::Value {
+    let dir = crate::support::scratch(&format!("external-nova-api-{admin}"));
+    let out = dir.join("out");
+    let admin = format!("policy.admin={admin}");
+    let o = hasim(&[
+        "run",
+        "scenarios/instance_ha.toml",
+        "-n",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "policy.name=external",
+        "--set",
+        r#"policy.command=["python3", "../tests/controllers/nova_api.py"]"#,
+        "--set",
+        &admin,
+    ]);
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 4),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(out.join("controllers/rep-0000/answers.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Nova's synchronous answers, as nova/compute/api.py gives them: the lock refuses only
+/// non-admin callers and never guards an evacuation; start needs a stopped server, stop an
+/// active one; an evacuation from a host whose nova-compute is up is a 400; reset_state
+/// writes vm_state; unknown ids are 404s.
+#[test]
+fn the_cloud_answers_as_novas_api_does() {
+    let ok = serde_json::json!({"type": "result", "ok": true});
+    let code = |v: &serde_json::Value| v["code"].as_u64();
+    let admin = probe_answers(true);
+    assert_eq!(code(&admin["start_running"]), Some(409), "{admin}");
+    assert_eq!(admin["lock"], ok);
+    assert_eq!(admin["locked_view"], true);
+    assert_eq!(
+        admin["stop_locked"], ok,
+        "an admin is not refused by the lock"
+    );
+    assert_eq!(admin["stopped_view"], "stopped");
+    assert_eq!(code(&admin["stop_stopped"]), Some(409));
+    assert_eq!(admin["start_stopped"], ok);
+    assert_eq!(code(&admin["evacuate_service_up"]), Some(400));
+    assert!(admin["evacuate_service_up"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("ComputeServiceInUse"));
+    assert_eq!(admin["reset_error"], ok);
+    assert_eq!(admin["error_view"], "error");
+    assert_eq!(admin["active_view"], "active");
+    assert_eq!(admin["query_missing"]["code"], 404);
+    assert_eq!(admin["host_missing"]["code"], 404);
+    assert_eq!(code(&admin["evacuate_missing"]), Some(404));
+    let user = probe_answers(false);
+    assert_eq!(code(&user["stop_locked"]), Some(409), "{user}");
+    assert!(user["stop_locked"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("locked"));
+    // Evacuate is not lock-checked: the lock does not hide the service check behind it.
+    assert_eq!(code(&user["evacuate_locked_service_up"]), Some(400));
+}

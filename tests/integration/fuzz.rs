@@ -585,6 +585,7 @@ fn issue_11_fuzz_inputs_never_panic_and_rule_breaks_never_pass() {
                 let axis = |v: &str| hasim::sweep::Axis {
                     key: key.clone(),
                     values: vec![v.into()],
+                    texts: vec![v.into()],
                 };
                 if hasim::sweep::check_grid(&[axis("1"), axis("2")]).is_ok() {
                     tally

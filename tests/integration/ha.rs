@@ -9,21 +9,23 @@
 //! - instance-ha: fence_compute at T+23 s, NovaEvacuate's next 10 s monitor at T+30 s evacuates
 //!   all four at once: back at T+75 s.
 //! - pca: the 5-minute failure threshold at T+300 s, restart elsewhere: back at T+345 s.
-//! - none: the host returns at T+2 h (the trace's end is the return to service), VMs boot 45 s.
+//! - none: the host returns at T+2 h (the trace's end is the return to service); with
+//!   `resume_guests_state_on_host_boot = true` VMs boot 45 s, with Nova's default they stay
+//!   SHUTOFF to the horizon (tests/integration/power_state.rs).
 
 use crate::support::scratch;
-use hasim::metrics::ledger::VmState;
+use hasim::metrics::ledger::{VmState, VM_STATES};
 use hasim::runner::run_replication;
 use hasim::scenario::load;
 use hasim::world::ids::HostId;
 
-pub const TRACE: &str = "event_id component_id node_id platform_id node_name event_type event_start_time event_stop_time event_end_reason
+pub(crate) const TRACE: &str = "event_id component_id node_id platform_id node_name event_type event_start_time event_stop_time event_end_reason
 0 0 0 1 n0 1 1000000000 1000003600 NULL
 1 0 0 1 n0 0 1000003600 1000010800 NULL
 2 0 0 1 n0 1 1000010800 1000100000 NULL
 ";
 
-pub fn scenario(policy: &str, extra: &str) -> String {
+pub(crate) fn scenario(policy: &str, extra: &str) -> String {
     format!(
         r#"name = "ha_timeline"
 [simulation]
@@ -67,11 +69,25 @@ name = "{policy}"
 }
 
 /// Seconds in each state for the VMs of host 0, in VM order.
-fn host0_times(policy: &str, extra: &str) -> (Vec<[u64; 10]>, hasim::engine::ReplicationOutput) {
-    let dir = scratch(&format!("ha_{policy}"));
+pub(crate) fn host0_times(
+    policy: &str,
+    extra: &str,
+) -> (Vec<[u64; VM_STATES]>, hasim::engine::ReplicationOutput) {
+    host0_run(policy, &scenario(policy, extra))
+}
+
+/// Nova's option that makes guests start with their host (default False).
+pub(crate) const RESUME: &str = "resume_guests_state_on_host_boot = true";
+
+/// Runs a scenario text with the one-crash trace; the times of host 0's VMs, in seconds.
+pub(crate) fn host0_run(
+    tag: &str,
+    text: &str,
+) -> (Vec<[u64; VM_STATES]>, hasim::engine::ReplicationOutput) {
+    let dir = scratch(&format!("ha_{tag}"));
     std::fs::write(dir.join("one_crash.tab"), TRACE).unwrap();
     let path = dir.join("s.toml");
-    std::fs::write(&path, scenario(policy, extra)).unwrap();
+    std::fs::write(&path, text).unwrap();
     let model = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = run_replication(&model, 0).unwrap();
     let on_host0: Vec<usize> = (0..model.vms.len())
@@ -85,7 +101,7 @@ fn host0_times(policy: &str, extra: &str) -> (Vec<[u64; 10]>, hasim::engine::Rep
     (times, out)
 }
 
-fn down(t: &[u64; 10]) -> u64 {
+pub(crate) fn down(t: &[u64; VM_STATES]) -> u64 {
     t.iter().sum::<u64>() - t[VmState::Running as usize]
 }
 
@@ -144,7 +160,8 @@ fn pca_restarts_after_its_five_minute_threshold() {
 
 #[test]
 fn without_ha_vms_wait_for_the_host() {
-    let (times, out) = host0_times("none", "");
+    let text = scenario("none", "").replace("[nova]\n", &format!("[nova]\n{RESUME}\n"));
+    let (times, out) = host0_run("none_resume", &text);
     for t in &times {
         assert_eq!(
             (
@@ -185,7 +202,7 @@ fn masakari_monitors_restricted_to_remotes_never_notify_with_the_ipmi_check() {
     );
     assert_eq!(out.ha.evacuations, 0);
     let (none, _) = host0_times("none", "");
-    let total = |t: &Vec<[u64; 10]>| t.iter().map(down).sum::<u64>();
+    let total = |t: &Vec<[u64; VM_STATES]>| t.iter().map(down).sum::<u64>();
     assert_eq!(total(&times), total(&none));
     let (_, out) = host0_times(
         "masakari",
@@ -264,15 +281,18 @@ fn evacuating_without_fencing_makes_split_brain() {
 #[test]
 fn an_unreachable_bmc_blocks_evacuation() {
     for policy in ["instance-ha", "masakari"] {
-        let (times, out) = host0_times(
+        let text = scenario(
             policy,
             "[failures.bmc]\nprobability = 1.0\nduration = { dist = \"fixed\", value = \"10h\" }",
-        );
+        )
+        .replace("[nova]\n", &format!("[nova]\n{RESUME}\n"));
+        let (times, out) = host0_run(&format!("bmc_{policy}"), &text);
         assert_eq!(out.ha.evacuations, 0, "{policy}");
         // Pacemaker tries stonith-max-attempts (10) times, 60 s each.
         assert_eq!(out.ha.fencing_failures, 10, "{policy}");
         for t in &times {
-            // Down until the host itself is back (T+2 h) and the VMs boot (45 s).
+            // Down until the host itself is back (T+2 h) and the VMs boot (45 s, with Nova's
+            // resume_guests_state_on_host_boot; without it they stay off).
             assert_eq!(down(t), 7245, "{policy}");
         }
     }

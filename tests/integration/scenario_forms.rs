@@ -67,6 +67,7 @@ level = "zone"
 time_between = { dist = "uniform", min = "400h", max = "800h" }
 repair = { dist = "lognormal", mean = "2h", sigma = 0.5 }
 [nova]
+resume_guests_state_on_host_boot = true
 cpu_allocation_ratio = 2.0
 reserved_host_memory_mb = 4096
 "#;
@@ -149,6 +150,8 @@ count = 4
 flavor = "f"
 storage = "shared"
 boot_time = "0s"
+[nova]
+resume_guests_state_on_host_boot = true
 [[failures.domain]]
 level = "zone"
 time_between = { dist = "fixed", value = "100h" }

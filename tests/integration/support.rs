@@ -95,7 +95,9 @@ pub fn run_outputs(
     (result, outputs)
 }
 
-/// A one-rack fleet with independent host crashes, for the closed-form tests.
+/// A one-rack fleet with independent host crashes, for the closed-form tests. Guests start with
+/// their host (`resume_guests_state_on_host_boot = true`; Nova's default leaves them off), which
+/// is what the renewal formulas assume.
 pub struct Fleet<'a> {
     pub name: &'a str,
     pub hosts: u32,
@@ -152,6 +154,9 @@ count = {vms}
 flavor = "f"
 storage = "shared"
 boot_time = "{vm_boot}"
+
+[nova]
+resume_guests_state_on_host_boot = true
 
 [failures.host]
 {failures}

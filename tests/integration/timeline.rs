@@ -33,6 +33,8 @@ count = 2
 flavor = "f"
 storage = "shared"
 boot_time = "45s"
+[nova]
+resume_guests_state_on_host_boot = true
 {failures}
 "#
     )

@@ -16,7 +16,7 @@ use crate::policy::api::{
     Cloud, Command, ControllerStats, Inventory, InventorySnapshot, Observation, Policy,
 };
 use crate::policy::external::{ExternalConfig, OnCrash};
-use process::{Process, Read};
+use process::{Process, Read, WriteError};
 use protocol::{Answer, FromController, Query, ToController, PROTOCOL_VERSION};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +30,14 @@ enum Timer {
     /// Start the controller again (`on_crash = "restart"`).
     Restart { generation: u32 },
 }
+
+/// Most queries and commands in one step: 1,000,000. An engineering limit, above a query per
+/// server of the largest fleet a step could need; past it the controller is looping.
+const MAX_REQUESTS_PER_STEP: u64 = 1_000_000;
+
+/// Most restarts in one replication: 1,000. An engineering limit: a controller that needs more
+/// is crashing at start-up, not modelling an outage.
+const MAX_RESTARTS: u64 = 1_000;
 
 /// Who the controller is talking to, for `hello`.
 pub struct RunContext {
@@ -120,6 +128,16 @@ impl ExternalPolicy {
             _ => None,
         }) {
             Some(commands) => self.own_timers(commands),
+            None if restart == 0 && self.fatal.is_none() => {
+                // Not a modelled outage: the controller never worked (a typo in `command`,
+                // a missing module).
+                self.fatal = Some(format!(
+                    "external controller `{}` did not start: it broke before `ready`{}",
+                    self.command_line(),
+                    self.stderr_tail()
+                ));
+                Vec::new()
+            }
             None => self.crashed(now_us),
         }
     }
@@ -135,10 +153,8 @@ impl ExternalPolicy {
         finish: impl Fn(FromController) -> Option<Vec<Command>>,
     ) -> Option<Vec<Command>> {
         let timeout = self.timeout;
-        let p = self.process.as_mut()?;
-        if let Err(e) = p.send(line) {
-            return self.broken(now_us, format!("it did not take `{what}`: {e}"));
-        }
+        self.write(now_us, line, what)?;
+        let mut requests = 0u64;
         loop {
             let p = self.process.as_mut()?;
             let line = match p.recv(timeout) {
@@ -192,14 +208,13 @@ impl ExternalPolicy {
                     }
                 }
                 other => {
-                    let kind = format!("{other:?}");
+                    let kind = other.wire_name();
                     return match finish(other) {
                         Some(c) => Some(c),
                         None => self.broken(
                             now_us,
                             format!(
-                                "`{}` is not an answer to `{what}`: {}",
-                                kind.split([' ', '{']).next().unwrap_or("?"),
+                                "`{kind}` is not an answer to `{what}`: {}",
                                 quote_cut(&line)
                             ),
                         ),
@@ -207,9 +222,38 @@ impl ExternalPolicy {
                 }
             };
             let reply = serde_json::to_string(&reply).expect("replies serialise");
-            let p = self.process.as_mut()?;
-            if let Err(e) = p.send(&reply) {
-                return self.broken(now_us, format!("it did not take an answer: {e}"));
+            self.write(now_us, &reply, what)?;
+            requests += 1;
+            if requests > MAX_REQUESTS_PER_STEP {
+                return self.broken(
+                    now_us,
+                    format!(
+                        "more than {MAX_REQUESTS_PER_STEP} queries and commands in one `{what}`"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Writes a line to the controller under the wall-clock guard.
+    fn write(&mut self, now_us: u64, line: &str, what: &str) -> Option<()> {
+        let p = self.process.as_mut()?;
+        match p.send(line, self.timeout) {
+            Ok(()) => Some(()),
+            Err(WriteError::Broken(e)) => {
+                self.broken(now_us, format!("it did not take `{what}`: {e}"));
+                None
+            }
+            Err(WriteError::TimedOut) => {
+                self.process = None;
+                self.fatal = Some(format!(
+                    "external controller `{}` stopped reading during `{what}` at t = {now_us} µs: \
+                     a line was not taken within step_timeout ({} ms of wall-clock time){}",
+                    self.command_line(),
+                    self.timeout.as_millis(),
+                    self.stderr_tail()
+                ));
+                None
             }
         }
     }
@@ -266,6 +310,15 @@ impl ExternalPolicy {
         }
         self.stats.crashes += 1;
         if self.cfg.on_crash != OnCrash::Restart {
+            return Vec::new();
+        }
+        if self.stats.restarts >= MAX_RESTARTS {
+            self.fatal = Some(format!(
+                "external controller `{}` crashed after {MAX_RESTARTS} restarts in one \
+                 replication{}",
+                self.command_line(),
+                self.stderr_tail()
+            ));
             return Vec::new();
         }
         let token = self.next_token;
@@ -423,7 +476,7 @@ impl Policy for ExternalPolicy {
     fn end(&mut self, now_us: u64) {
         if let Some(mut p) = self.process.take() {
             let end = serde_json::to_string(&ToController::End { now_us }).expect("serialises");
-            if p.send(&end).is_ok() {
+            if p.send(&end, self.timeout).is_ok() {
                 p.close(self.timeout);
             }
         }

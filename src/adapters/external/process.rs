@@ -1,18 +1,28 @@
-//! One controller process: spawned with its argv, working directory and environment, written
-//! to line by line, and read from through a thread that forwards each capped line, so that a
-//! read can wait for a wall-clock timeout. Dropping it kills and reaps the process.
+//! One controller process: spawned in its own process group with its argv, working directory
+//! and environment, written to and read from line by line through two threads, so that both a
+//! write (to a controller that stopped reading) and a read can wait for a wall-clock timeout.
+//! Dropping it kills the whole group (a wrapper script's children too) and reaps the process.
+//!
+//! This is the one place hasim measures wall-clock time: the `step_timeout` guard, which stops
+//! a run and never changes a result.
+#![allow(clippy::disallowed_methods)]
 
 use crate::adapters::lines::{read_line_capped, LineError};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
 
 /// Longest line read from a controller: 256 MiB. An engineering limit that holds a
 /// snapshot-sized command list of the largest fleet (10 M commands at ~25 bytes); a longer
 /// line is refused before it is held whole.
 pub const MAX_CONTROLLER_LINE_BYTES: usize = 256 << 20;
+
+/// Lines read ahead of hasim at most (each up to the line cap): a controller that floods
+/// lines blocks on its own stdout instead of filling hasim's memory.
+const READ_AHEAD_LINES: usize = 16;
 
 /// What reading a line gave.
 #[derive(Debug)]
@@ -26,14 +36,27 @@ pub enum Read {
     Bad(String),
 }
 
+/// Why a line could not be written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The controller is gone (its stdin closed).
+    Broken(String),
+    /// It did not take the line within the timeout (it stopped reading).
+    TimedOut,
+}
+
 pub struct Process {
     child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
+    /// Lines to write; each is acknowledged on `written`.
+    to_write: Option<SyncSender<Vec<u8>>>,
+    written: Receiver<Result<(), String>>,
     lines: Receiver<Result<String, String>>,
 }
 
 impl Process {
     /// Starts `argv` in `dir` with `env` added, its stderr appended to `stderr_log`.
+    /// `PYTHONHASHSEED` is 0 unless `env` sets it: a Python controller that iterates over a
+    /// set of strings then answers the same way in every run.
     pub fn spawn(
         argv: &[String],
         dir: &Path,
@@ -46,18 +69,23 @@ impl Process {
             .append(true)
             .open(stderr_log)
             .map_err(|e| format!("cannot open {}: {e}", stderr_log.display()))?;
-        let mut child = Command::new(program)
+        let mut cmd = Command::new(program);
+        if !env.iter().any(|(k, _)| k == "PYTHONHASHSEED") {
+            cmd.env("PYTHONHASHSEED", "0");
+        }
+        let mut child = cmd
             .args(args)
             .current_dir(dir)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
+            .process_group(0)
             .spawn()
             .map_err(|e| format!("cannot start {program} (in {}): {e}", dir.display()))?;
-        let stdin = child.stdin.take().map(BufWriter::new);
+        let mut stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(READ_AHEAD_LINES);
         std::thread::Builder::new()
             .name("hasim-controller-reader".into())
             .spawn(move || {
@@ -81,20 +109,51 @@ impl Process {
                 }
             })
             .map_err(|e| format!("cannot start a reader thread: {e}"))?;
+        let (wtx, wrx) = mpsc::sync_channel::<Vec<u8>>(1);
+        let (ack_tx, ack_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("hasim-controller-writer".into())
+            .spawn(move || {
+                for line in wrx {
+                    let r = stdin
+                        .write_all(&line)
+                        .and_then(|()| stdin.flush())
+                        .map_err(|e| format!("writing to it: {e}"));
+                    let stop = r.is_err();
+                    if ack_tx.send(r).is_err() || stop {
+                        return;
+                    }
+                }
+                // The sender is gone: dropping stdin closes the controller's input.
+            })
+            .map_err(|e| format!("cannot start a writer thread: {e}"))?;
         Ok(Process {
             child,
-            stdin,
+            to_write: Some(wtx),
+            written: ack_rx,
             lines: rx,
         })
     }
 
-    /// Writes one line. An error means the controller is gone (its stdin closed).
-    pub fn send(&mut self, line: &str) -> Result<(), String> {
-        let w = self.stdin.as_mut().ok_or("its stdin is closed")?;
-        w.write_all(line.as_bytes())
-            .and_then(|()| w.write_all(b"\n"))
-            .and_then(|()| w.flush())
-            .map_err(|e| format!("writing to it: {e}"))
+    /// Writes one line, waiting at most `timeout` for the controller to take it.
+    pub fn send(&mut self, line: &str, timeout: Duration) -> Result<(), WriteError> {
+        let w = self
+            .to_write
+            .as_ref()
+            .ok_or_else(|| WriteError::Broken("its stdin is closed".into()))?;
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        w.send(bytes)
+            .map_err(|_| WriteError::Broken("its stdin is closed".into()))?;
+        match self.written.recv_timeout(timeout) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(WriteError::Broken(e)),
+            Err(RecvTimeoutError::Timeout) => Err(WriteError::TimedOut),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(WriteError::Broken("its stdin is closed".into()))
+            }
+        }
     }
 
     /// The next line, waiting at most `timeout`.
@@ -108,36 +167,59 @@ impl Process {
     }
 
     /// How the process ended, once it has (it closed its stdout, so it is exiting): waits up
-    /// to 200 ms for it to be reapable.
+    /// to 2 s for it to be reapable.
     pub fn exit_status(&mut self) -> Option<String> {
-        for _ in 0..200 {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
             match self.child.try_wait() {
                 Ok(Some(s)) => return Some(s.to_string()),
-                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
-                Err(_) => return None,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                _ => return None,
             }
         }
-        None
     }
 
-    /// Closes its stdin and gives it `grace` to close its stdout (to exit) on its own,
-    /// ignoring what it still writes; dropping it then reaps it, or kills it if it lingers.
+    /// Closes its stdin and gives it `grace` in all to close its stdout and exit on its own,
+    /// ignoring what it still writes; dropping it then kills what is left.
     pub fn close(mut self, grace: Duration) {
-        self.stdin = None;
-        // At most 1,000 stray lines, so a controller that writes forever cannot hold us.
-        for _ in 0..1000 {
-            if self.lines.recv_timeout(grace).is_err() {
+        self.to_write = None;
+        let deadline = Instant::now() + grace;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.lines.recv_timeout(left).is_err() {
                 break;
             }
+        }
+        // Stdout is closed: let it finish writing its own files before Drop would kill it.
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
+        self.to_write = None;
         if let Ok(None) = self.child.try_wait() {
+            // The whole group: a wrapper script's children hold the pipes too.
+            kill_group(self.child.id() as libc::pid_t);
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+    }
+}
+
+/// `killpg(pgid, SIGKILL)` (the child leads its own group: `process_group(0)`), ignoring a
+/// group that is already gone.
+fn kill_group(pgid: libc::pid_t) {
+    // SAFETY: killpg takes two integers and touches no memory of ours; a group that no longer
+    // exists only makes it return an error, which is ignored.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
     }
 }

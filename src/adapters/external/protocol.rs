@@ -93,6 +93,16 @@ pub enum Query {
 }
 
 impl FromController {
+    /// The line's `type`, as the controller wrote it.
+    pub fn wire_name(&self) -> &'static str {
+        match self {
+            FromController::Ready { .. } => "ready",
+            FromController::Query { .. } => "query",
+            FromController::Command { .. } => "command",
+            FromController::Done { .. } => "done",
+        }
+    }
+
     /// Parses one controller line, naming the part that broke it: `commands[2]: unknown
     /// field "x"`. (Observations and commands are tagged by `type`; serde reads such a value
     /// whole before choosing its variant, so the field path is found here, element by element.)

@@ -1,0 +1,86 @@
+//! The Slurm job array of `hasim slurm`, on a real Slurm: a run of 8 replications as a 4-task
+//! array plus the dependent merge job is byte-identical to the run made on one machine.
+//!
+//! Needs a running Slurm (`bash tests/scripts/slurm.sh install && bash tests/scripts/slurm.sh up`
+//! starts a one-node one; `.ci/run` does). Without one it is skipped with a loud message, except
+//! under CI (`CI` set), where it fails: there it must run.
+
+use crate::support::{hasim, scratch, stderr, stdout};
+
+fn slurm_is_up() -> bool {
+    std::process::Command::new("sinfo")
+        .args(["-h", "-o", "%t"])
+        .output()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+}
+
+#[test]
+fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
+    if !slurm_is_up() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the Slurm test, and sinfo finds no Slurm (.ci/run starts one)"
+        );
+        eprintln!(
+            "\n*** SKIPPED slurm_array_of_four_shards_merged_is_the_single_machine_run: no Slurm \
+             here (sinfo fails). Start one: bash tests/scripts/slurm.sh install && bash \
+             tests/scripts/slurm.sh up ***\n"
+        );
+        return;
+    }
+    let dir = scratch("slurm_array");
+    let (merged, single) = (dir.join("merged"), dir.join("single"));
+    let scenario = "scenarios/rack_outages.toml";
+    let o = hasim(&[
+        "slurm",
+        scenario,
+        "-n",
+        "8",
+        "--shards",
+        "4",
+        "--partition",
+        "debug",
+        "--time",
+        "10:00",
+        "--out",
+        merged.to_str().unwrap(),
+        "--submit",
+        "--wait",
+    ]);
+    println!("{}", stdout(&o).trim_end());
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let shards = std::fs::read_dir(dir.join("merged.shards"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("shard-")
+        })
+        .count();
+    assert_eq!(shards, 4, "one result directory per array task");
+    let o = hasim(&[
+        "run",
+        scenario,
+        "-n",
+        "8",
+        "--out",
+        single.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["summary.json", "replications.csv", "vms.csv", "hosts.csv"] {
+        let (a, b) = (
+            std::fs::read(merged.join(f)).unwrap(),
+            std::fs::read(single.join(f)).unwrap(),
+        );
+        assert!(
+            a == b,
+            "slurm: {f} of the merged array differs from the single-machine run"
+        );
+        println!(
+            "slurm: {f}: 4-shard array merged == single-machine run ({} bytes, identical)",
+            a.len()
+        );
+    }
+}
