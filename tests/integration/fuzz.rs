@@ -483,6 +483,9 @@ fn issue_11_fuzz_inputs_never_panic_and_rule_breaks_never_pass() {
     let mut corpus: Vec<(PathBuf, String)> = Vec::new();
     for d in ["scenarios", "tests/bad"] {
         for f in toml_files(d) {
+            if crate::support::runs_upstream_masakari(&f) {
+                continue;
+            }
             corpus.push((f.clone(), std::fs::read_to_string(&f).unwrap()));
         }
     }

@@ -4,6 +4,7 @@ mod bad_input;
 mod boundary;
 mod cli;
 mod closed_form;
+mod controllers;
 mod determinism;
 mod experiments;
 mod external;

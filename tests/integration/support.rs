@@ -172,3 +172,11 @@ resume_guests_state_on_host_boot = true
         )
     }
 }
+
+/// Bundled scenarios that run upstream Masakari in the loop: they need the venv of
+/// scenarios/controllers/setup-masakari.sh and take minutes per replication-year, so the
+/// every-scenario tests (snapshots, cost estimate, fuzz corpus) leave them to
+/// tests/integration/controllers.rs.
+pub fn runs_upstream_masakari(p: &Path) -> bool {
+    p.file_stem().is_some_and(|s| s == "masakari_upstream")
+}
