@@ -8,6 +8,9 @@ cargo build --release --quiet
 hasim=target/release/hasim
 for scenario in scenarios/*.toml; do
     name=$(basename "$scenario" .toml)
+    # Upstream Masakari in the loop needs its venv and minutes per replication-year: its
+    # results are not committed (README: upstream Masakari).
+    [ "$name" = masakari_upstream ] && continue
     "$hasim" run "$scenario" --out "results/$name" > /dev/null
 done
 "$hasim" sweep scenarios/quickstart.toml -n 20 --out results/quickstart/sweep \

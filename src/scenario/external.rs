@@ -149,7 +149,12 @@ pub fn read_external(
     }
     Some(Some(ExternalConfig {
         command: command.unwrap_or_default(),
-        dir: base_dir.to_path_buf(),
+        // A scenario named without a directory (`hasim run s.toml`) is in ".".
+        dir: if base_dir.as_os_str().is_empty() {
+            Path::new(".").to_path_buf()
+        } else {
+            base_dir.to_path_buf()
+        },
         env,
         config_json,
         step_timeout_ms,
