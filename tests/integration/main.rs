@@ -18,6 +18,7 @@ mod operator;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod power_state;
+mod python_suite;
 mod replay;
 mod scenario_forms;
 mod shards;
