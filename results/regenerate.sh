@@ -24,4 +24,6 @@ done
     --out results/rack_outages/compare-none-vs-none > /dev/null
 # Per-VM and per-host tables are large and reproducible: they are not committed.
 rm -f results/*/vms.csv results/*/hosts.csv
+# External controllers' logs (controllers/) are reproducible and not results: not committed.
+rm -rf results/*/controllers
 echo "results regenerated"

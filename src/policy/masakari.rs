@@ -189,13 +189,21 @@ impl Masakari {
         });
     }
 
-    /// PrepareHAEnabledInstancesTask: HA_Enabled servers first, the rest if configured.
+    /// The order EvacuateInstancesTask evacuates in. PrepareHAEnabledInstancesTask lists the
+    /// HA_Enabled servers first, then (`evacuate_all_instances`) the rest, in Nova's list order
+    /// (newest first: id descending), and writes one VMove each in that order
+    /// (host_failure.py:98-141); EvacuateInstancesTask reads them back with the database's
+    /// default sort, `created_at desc, id desc` (db/sqlalchemy/api.py:104-106, 632-640): the
+    /// list reversed. So the servers without HA_Enabled go first, in id order, then the
+    /// HA_Enabled ones in id order (upstream 22.0.0 does exactly this:
+    /// tests/python/test_masakari_upstream.py).
     fn instances(&self, inv: &dyn Inventory, host: u32) -> VecDeque<u32> {
         let vms: Vec<VmView> = inv.vms_on(host);
-        let mut list: VecDeque<u32> = vms.iter().filter(|v| v.ha_enabled).map(|v| v.id).collect();
+        let mut list = VecDeque::new();
         if self.cfg.evacuate_all_instances {
             list.extend(vms.iter().filter(|v| !v.ha_enabled).map(|v| v.id));
         }
+        list.extend(vms.iter().filter(|v| v.ha_enabled).map(|v| v.id));
         list
     }
 

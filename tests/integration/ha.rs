@@ -642,3 +642,67 @@ fn evacuations_start_when_the_production_defaults_say() {
         .evacuations_issued_at_s()
         .is_empty());
 }
+
+/// Upstream Masakari 22.0.0 evacuates the servers without HA_Enabled first (its VMoves are read
+/// back newest first; see `Masakari::instances`): with servers 0 and 1 HA_Enabled and 2 and 3
+/// not, the first round of three is 2, 3, 0 and server 1 waits — the order
+/// tests/python/test_masakari_upstream.py sees upstream take.
+#[test]
+fn masakari_evacuates_in_upstreams_order() {
+    use hasim::policy::api::{
+        Command, HostView, InventorySnapshot, Observation, Policy, PowerState, VmStatus, VmView,
+    };
+    let host = |id: u32, up: bool| HostView {
+        id,
+        name: format!("h{id}"),
+        fault_domain: 0,
+        service_up: up,
+        disabled: false,
+        forced_down: false,
+        node_online: up,
+        reserved: false,
+    };
+    let vm = |id: u32, ha: bool| VmView {
+        id,
+        host: 0,
+        status: VmStatus::Active,
+        ha_enabled: ha,
+        evacuable: false,
+        fault_domain: 0,
+        locked: false,
+        task_state: None,
+        automatic_restart: true,
+    };
+    let inv = InventorySnapshot {
+        hosts: vec![host(0, false), host(1, true)],
+        vms: vec![vm(0, true), vm(1, true), vm(2, false), vm(3, false)],
+        any_evacuable_tagged: false,
+    };
+    let mut p = hasim::policy::masakari::Masakari::new(Default::default());
+    // Timers fire in time order; a power check answers "off" at once.
+    let mut pending: Vec<(u64, Observation)> = vec![(0, Observation::NodeOffline { host: 0 })];
+    let mut evacuated = Vec::new();
+    while let Some(i) = (0..pending.len()).min_by_key(|&i| pending[i].0) {
+        let (now, obs) = pending.remove(i);
+        for c in p.on_observation(now, &inv, &obs) {
+            match c {
+                Command::SetTimer { token, after_us } => {
+                    pending.push((now + after_us, Observation::Timer { token }))
+                }
+                Command::CheckPower { host } => pending.push((
+                    now,
+                    Observation::PowerStatus {
+                        host,
+                        state: PowerState::Off,
+                    },
+                )),
+                Command::Evacuate { vm, .. } => evacuated.push(vm),
+                _ => {}
+            }
+        }
+        if evacuated.len() >= 3 {
+            break;
+        }
+    }
+    assert_eq!(evacuated, [2, 3, 0]);
+}
