@@ -138,7 +138,7 @@ impl ExternalPolicy {
                 ));
                 Vec::new()
             }
-            None => self.crashed(now_us),
+            None => self.crashed(),
         }
     }
 
@@ -304,7 +304,7 @@ impl ExternalPolicy {
     }
 
     /// Counts a crash and, under `on_crash = "restart"`, returns the timer that restarts it.
-    fn crashed(&mut self, _now_us: u64) -> Vec<Command> {
+    fn crashed(&mut self) -> Vec<Command> {
         if self.fatal.is_some() {
             return Vec::new();
         }
@@ -463,7 +463,7 @@ impl Policy for ExternalPolicy {
             Some(commands) => out.extend(self.own_timers(commands)),
             None => {
                 self.stats.observations_lost += deliver.len() as u64;
-                out.extend(self.crashed(now_us));
+                out.extend(self.crashed());
             }
         }
         out
