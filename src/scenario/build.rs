@@ -1312,6 +1312,19 @@ fn read_policy_tables(
             &mut m.process_unfinished_notifications_interval_us,
             d,
         );
+        ok &= dur(&mut t, "verify_interval", &mut m.verify_interval_us, d);
+        ok &= dur(
+            &mut t,
+            "wait_period_after_power_off",
+            &mut m.wait_period_after_power_off_us,
+            d,
+        );
+        ok &= dur(
+            &mut t,
+            "wait_period_after_power_on",
+            &mut m.wait_period_after_power_on_us,
+            d,
+        );
         ok &= set_count(
             &mut t,
             "host_failure_recovery_threads",

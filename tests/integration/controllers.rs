@@ -368,8 +368,8 @@ fn upstream_masakari_restarts_crashed_guests_one_per_host_at_a_time() {
     // the 45 s boot is over (Nova: when the domain starts): on each host the first crashes come
     // back 45 s apart (down 45, 90, 135, 180 s). Each guest crashes again 100 h after it came
     // back, so the second crashes are 45 s apart and do not wait (45 s each): 90, 135, 180,
-    // 225 s of guest_crash per host, where the Rust policy (no per-host lock) gives 90 s to
-    // every VM (ha.rs).
+    // 225 s of guest_crash per host. The Rust policy takes the same lock and gives the same
+    // (ha.rs; before it did, it gave 90 s to every VM).
     let Some(py) = masakari_python() else { return };
     let dir = scratch("ctl_guest");
     let text = scenario(

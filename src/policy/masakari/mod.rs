@@ -10,7 +10,15 @@
 //! `wait_period_after_evacuation` (90 s). Any failure puts the notification in ERROR; it is
 //! re-run after `process_unfinished_notifications_interval` (120 s) and becomes FAILED if the
 //! re-run fails too. The host stays `on_maintenance` until an operator clears it. A crashed
-//! HA_Enabled guest is stopped and started again on its host (instance-failure flow).
+//! HA_Enabled guest is stopped and started again on its host (instance-failure flow,
+//! [`instance_flow`]).
+//!
+//! The engine processes the notifications of one host one at a time: `_process_notification`
+//! is `@utils.synchronized(notification.source_host_uuid, blocking=True)`
+//! (masakari/engine/manager.py:273-274), so a notification whose host is busy waits, in
+//! arrival order, until the flow before it ends ([`HostLock`]).
+
+mod instance_flow;
 
 use super::api::{Command, Inventory, Observation, Placement, Policy, PowerState, VmView};
 use serde::{Deserialize, Serialize};
@@ -86,6 +94,14 @@ pub struct MasakariConfig {
     /// Not a Masakari option: models an operator who clears `on_maintenance` (and re-enables
     /// nova-compute) as soon as the host is back online. Production default: false.
     pub clear_maintenance_on_host_return: bool,
+    /// engine.py:78 `verify_interval` = 1 s: the instance flow's polling interval.
+    pub verify_interval_us: u64,
+    /// engine.py:81 `wait_period_after_power_off` = 180 s: the instance flow's wait for
+    /// `stopped` after `stop_server`.
+    pub wait_period_after_power_off_us: u64,
+    /// engine.py:84 `wait_period_after_power_on` = 60 s: the instance flow's wait for `active`
+    /// after `start_server`.
+    pub wait_period_after_power_on_us: u64,
 }
 
 impl Default for MasakariConfig {
@@ -101,6 +117,9 @@ impl Default for MasakariConfig {
             recovery_method: RecoveryMethod::Auto,
             evacuate_all_instances: true,
             clear_maintenance_on_host_return: false,
+            verify_interval_us: 1_000_000,
+            wait_period_after_power_off_us: 180_000_000,
+            wait_period_after_power_on_us: 60_000_000,
         }
     }
 }
@@ -110,6 +129,10 @@ const T_POLL: u64 = 1 << 56;
 const T_WAIT: u64 = 2 << 56;
 const T_CONFIRM: u64 = 3 << 56;
 const T_RETRY: u64 = 4 << 56;
+/// The instance flow's next `verify_interval` poll of one server.
+const T_INSTANCE_POLL: u64 = 5 << 56;
+/// The periodic re-run of one server's instance notification in ERROR.
+const T_INSTANCE_RETRY: u64 = 6 << 56;
 const ID_MASK: u64 = (1 << 56) - 1;
 /// Evacuation sequence numbers live in bits 32..56 of a confirmation token.
 const SEQ_MASK: u64 = (1 << 24) - 1;
@@ -129,6 +152,22 @@ struct Recovery {
     rerun: bool,
 }
 
+/// A notification waiting for (or holding) its source host's lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    /// A host-failure notification; `rerun` for the periodic re-run of one in ERROR.
+    Host { rerun: bool },
+    /// An instance-failure notification of server `vm`.
+    Instance { vm: u32, rerun: bool },
+}
+
+/// `@utils.synchronized(source_host_uuid, blocking=True)`: one flow per host at a time, the
+/// others waiting in arrival order (lockutils' internal lock wakes its waiters in order).
+#[derive(Clone, Debug, Default)]
+struct HostLock {
+    waiting: VecDeque<Work>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Masakari {
     cfg: MasakariConfig,
@@ -143,6 +182,10 @@ pub struct Masakari {
     evacuating: BTreeMap<u32, (u32, u64)>,
     /// Numbers evacuations so a late confirmation timer cannot fail a later evacuation.
     evacuation_seq: u64,
+    /// Hosts whose lock is held, with the notifications waiting for it.
+    locks: BTreeMap<u32, HostLock>,
+    /// Instance-failure flows running, by server.
+    instance_flows: BTreeMap<u32, instance_flow::InstanceFlow>,
 }
 
 impl Masakari {
@@ -159,13 +202,78 @@ impl Masakari {
         (now / i + 1) * i - now
     }
 
-    fn notify(&mut self, host: u32, out: &mut Vec<Command>) {
-        // 409 HostOnMaintenanceError: a host already on maintenance is refused.
-        if self.on_maintenance.contains(&host) {
+    fn notify(&mut self, now: u64, inv: &dyn Inventory, host: u32, out: &mut Vec<Command>) {
+        // 409 HostOnMaintenanceError: a host already on maintenance is refused; so is a second
+        // notification while one is waiting (the API's duplicate check).
+        let waiting = self
+            .locks
+            .get(&host)
+            .is_some_and(|l| l.waiting.contains(&Work::Host { rerun: false }));
+        if self.on_maintenance.contains(&host) || waiting {
             return;
         }
-        self.on_maintenance.insert(host);
-        self.start_flow(host, 0, false, out);
+        self.submit(now, inv, host, Work::Host { rerun: false }, out);
+    }
+
+    /// Runs `work` now if its host's lock is free, else queues it behind the flows before it.
+    fn submit(
+        &mut self,
+        now: u64,
+        inv: &dyn Inventory,
+        host: u32,
+        work: Work,
+        out: &mut Vec<Command>,
+    ) {
+        if let Some(lock) = self.locks.get_mut(&host) {
+            lock.waiting.push_back(work);
+            return;
+        }
+        self.locks.insert(host, HostLock::default());
+        self.run(now, inv, host, work, out);
+    }
+
+    /// A flow of `host` ended: the next waiting notification takes the lock, or it is freed.
+    fn release(&mut self, now: u64, inv: &dyn Inventory, host: u32, out: &mut Vec<Command>) {
+        let next = self
+            .locks
+            .get_mut(&host)
+            .and_then(|l| l.waiting.pop_front());
+        match next {
+            Some(work) => self.run(now, inv, host, work, out),
+            None => {
+                self.locks.remove(&host);
+            }
+        }
+    }
+
+    fn run(
+        &mut self,
+        now: u64,
+        inv: &dyn Inventory,
+        host: u32,
+        work: Work,
+        out: &mut Vec<Command>,
+    ) {
+        match work {
+            Work::Host { rerun } => {
+                // The periodic re-run finds nothing to do once an operator cleared the host.
+                if rerun && !self.on_maintenance.contains(&host) {
+                    return self.release(now, inv, host, out);
+                }
+                // _handle_notification_type_host: the host goes on_maintenance, then the flow.
+                self.on_maintenance.insert(host);
+                self.start_flow(host, 0, rerun, out);
+            }
+            Work::Instance { vm, rerun } => {
+                self.start_instance_flow(now, inv, host, vm, rerun, out)
+            }
+        }
+    }
+
+    /// The host-failure flow of `host` ended (FINISHED, ERROR or skipped): frees its lock.
+    fn end_host_flow(&mut self, now: u64, inv: &dyn Inventory, host: u32, out: &mut Vec<Command>) {
+        self.recoveries.remove(&host);
+        self.release(now, inv, host, out);
     }
 
     fn start_flow(&mut self, host: u32, attempt: usize, rerun: bool, out: &mut Vec<Command>) {
@@ -207,12 +315,18 @@ impl Masakari {
         list
     }
 
-    fn begin_evacuations(&mut self, inv: &dyn Inventory, host: u32, out: &mut Vec<Command>) {
+    fn begin_evacuations(
+        &mut self,
+        now: u64,
+        inv: &dyn Inventory,
+        host: u32,
+        out: &mut Vec<Command>,
+    ) {
         let queue = self.instances(inv, host);
         let reserved = self.cfg.recovery_method.attempts()[self.recoveries[&host].attempt];
         if queue.is_empty() {
             // SkipHostRecoveryException: nothing to do, the notification is FINISHED.
-            self.recoveries.remove(&host);
+            self.end_host_flow(now, inv, host, out);
             return;
         }
         let target = if reserved {
@@ -230,7 +344,7 @@ impl Masakari {
                 }
                 None => {
                     // ReservedHostsUnavailable: this attempt fails outright.
-                    self.finish_attempt(inv, host, true, out);
+                    self.finish_attempt(now, inv, host, true, out);
                     return;
                 }
             }
@@ -272,6 +386,7 @@ impl Masakari {
     /// timeout, which only counts if it belongs to the evacuation still in flight.
     fn evacuation_done(
         &mut self,
+        now: u64,
         inv: &dyn Inventory,
         vm: u32,
         ok: bool,
@@ -299,19 +414,20 @@ impl Masakari {
         let r = &self.recoveries[&host];
         if r.in_flight.is_empty() && r.queue.is_empty() {
             let failed = r.failed;
-            self.finish_attempt(inv, host, failed, out);
+            self.finish_attempt(now, inv, host, failed, out);
         }
     }
 
     fn finish_attempt(
         &mut self,
+        now: u64,
         inv: &dyn Inventory,
         host: u32,
         failed: bool,
         out: &mut Vec<Command>,
     ) {
         if !failed {
-            self.recoveries.remove(&host);
+            self.end_host_flow(now, inv, host, out);
             return;
         }
         let r = self.recoveries.get_mut(&host).expect("recovery");
@@ -319,7 +435,7 @@ impl Masakari {
         // reserved_host: the retry-for-each moves on to the next reserved host.
         if reserved && r.reserved_target.is_some() {
             r.failed = false;
-            self.begin_evacuations(inv, host, out);
+            self.begin_evacuations(now, inv, host, out);
             return;
         }
         if r.attempt + 1 < self.cfg.recovery_method.attempts().len() {
@@ -327,18 +443,17 @@ impl Masakari {
             r.failed = false;
             r.reserved_tried.clear();
             r.reserved_target = None;
-            self.begin_evacuations(inv, host, out);
+            self.begin_evacuations(now, inv, host, out);
             return;
         }
         // The notification is in ERROR: re-run once by the periodic task, then FAILED.
-        let rerun = r.rerun;
-        self.recoveries.remove(&host);
-        if !rerun {
+        if !r.rerun {
             out.push(Command::SetTimer {
                 token: T_RETRY | u64::from(host),
                 after_us: self.cfg.process_unfinished_notifications_interval_us,
             });
         }
+        self.end_host_flow(now, inv, host, out);
     }
 }
 
@@ -389,7 +504,7 @@ impl Policy for Masakari {
                             if self.cfg.restrict_to_remotes && !self.cfg.disable_ipmi_check {
                                 // The poll dies in _is_poweroff: nothing is sent.
                             } else if self.cfg.disable_ipmi_check {
-                                self.notify(host, &mut out);
+                                self.notify(now_us, inv, host, &mut out);
                             } else {
                                 out.push(Command::CheckPower { host });
                             }
@@ -399,37 +514,62 @@ impl Policy for Masakari {
                 T_WAIT => {
                     let host = (token & ID_MASK) as u32;
                     if self.recoveries.contains_key(&host) {
-                        self.begin_evacuations(inv, host, &mut out);
+                        self.begin_evacuations(now_us, inv, host, &mut out);
                     }
                 }
                 T_CONFIRM => {
                     // Still unconfirmed after wait_period_after_evacuation: the VMove FAILED.
                     let vm = (token & 0xFFFF_FFFF) as u32;
-                    self.evacuation_done(inv, vm, false, Some((token & ID_MASK) >> 32), &mut out);
+                    self.evacuation_done(
+                        now_us,
+                        inv,
+                        vm,
+                        false,
+                        Some((token & ID_MASK) >> 32),
+                        &mut out,
+                    );
                 }
                 T_RETRY => {
                     let host = (token & ID_MASK) as u32;
-                    if self.on_maintenance.contains(&host) && !self.recoveries.contains_key(&host) {
-                        self.start_flow(host, 0, true, &mut out);
+                    if self.on_maintenance.contains(&host) {
+                        self.submit(now_us, inv, host, Work::Host { rerun: true }, &mut out);
                     }
+                }
+                T_INSTANCE_POLL => {
+                    self.poll_instance(now_us, inv, (token & ID_MASK) as u32, &mut out)
+                }
+                T_INSTANCE_RETRY => {
+                    let vm = (token & ID_MASK) as u32;
+                    let host = inv.vm(vm).host;
+                    self.submit(
+                        now_us,
+                        inv,
+                        host,
+                        Work::Instance { vm, rerun: true },
+                        &mut out,
+                    );
                 }
                 _ => {}
             },
             Observation::PowerStatus { host, state } => {
                 // "Power is off" → NORMAL → notify; anything else → UNKNOWN → ignored.
                 if *state == PowerState::Off {
-                    self.notify(*host, &mut out);
+                    self.notify(now_us, inv, *host, &mut out);
                 }
             }
             Observation::EvacuateResult { vm, ok, .. } => {
-                self.evacuation_done(inv, *vm, *ok, None, &mut out)
+                self.evacuation_done(now_us, inv, *vm, *ok, None, &mut out)
             }
             // Instance-failure flow (§2.4): stop, start, confirm ACTIVE — on the same host, and
-            // only for HA_Enabled servers (`process_all_instances` = False).
+            // only for HA_Enabled servers (`process_all_instances` = False). The instance
+            // monitor on the server's host sends it: that host is the notification's source.
             Observation::InstanceFailed { vm } => {
-                if inv.vm(*vm).ha_enabled {
-                    out.push(Command::StartServer { vm: *vm });
-                }
+                let host = inv.vm(*vm).host;
+                let work = Work::Instance {
+                    vm: *vm,
+                    rerun: false,
+                };
+                self.submit(now_us, inv, host, work, &mut out);
             }
             Observation::Fenced { .. }
             | Observation::NodeFailed { .. }
