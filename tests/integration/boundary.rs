@@ -1,26 +1,14 @@
 //! DESIGN.md §1: nothing in `src/policy/` may import the simulator, the world or the mechanisms;
 //! the same policy code must compile behind a production adapter.
 
+use crate::support::files_under;
 use std::path::Path;
 
 #[test]
 fn policy_imports_only_its_own_api() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/policy");
     let mut checked = 0;
-    let mut files: Vec<std::path::PathBuf> = Vec::new();
-    let mut dirs = vec![dir];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    for path in files {
+    for path in files_under(&dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         for (i, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap();

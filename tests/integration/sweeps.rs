@@ -3,7 +3,7 @@
 //! TOML-array and range forms of `--grid` mean what the comma form means; `--json` prints the
 //! tables.
 
-use crate::support::{hasim, scratch, stderr, stdout};
+use crate::support::{files_under, hasim, scratch, stderr, stdout};
 use std::path::Path;
 
 const GRID: [&str; 4] = [
@@ -25,21 +25,14 @@ fn sweep(out: &Path, grid: &[&str], extra: &[&str]) -> std::process::Output {
 
 /// Every file under `dir`, relative path and bytes, sorted.
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            let bytes = std::fs::read(&p).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[test]

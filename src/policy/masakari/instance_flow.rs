@@ -32,7 +32,7 @@ enum Wait {
 }
 
 /// One server's running instance-failure flow.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct InstanceFlow {
     /// The notification's source host, whose lock the flow holds.
     host: u32,
@@ -89,10 +89,7 @@ impl Masakari {
             },
         );
         // The looping call's first poll runs at once, after the command has taken effect.
-        out.push(Command::SetTimer {
-            token: T_INSTANCE_POLL | u64::from(vm),
-            after_us: 0,
-        });
+        poll_after(vm, 0, out);
     }
 
     /// One `verify_interval` poll of server `vm`'s flow.
@@ -103,7 +100,7 @@ impl Masakari {
         vm: u32,
         out: &mut Vec<Command>,
     ) {
-        let Some(flow) = self.instance_flows.get(&vm).cloned() else {
+        let Some(&flow) = self.instance_flows.get(&vm) else {
             return;
         };
         let status = inv.vm(vm).status;
@@ -115,11 +112,7 @@ impl Masakari {
                 let f = self.instance_flows.get_mut(&vm).expect("flow");
                 f.wait = Wait::Active;
                 f.since_us = now;
-                out.push(Command::SetTimer {
-                    token: T_INSTANCE_POLL | u64::from(vm),
-                    after_us: 0,
-                });
-                return;
+                return poll_after(vm, 0, out);
             }
             Wait::Active if status == VmStatus::Active => {
                 // FINISHED.
@@ -137,10 +130,7 @@ impl Masakari {
             self.instance_flows.remove(&vm);
             return self.instance_flow_failed(now, inv, flow.host, vm, flow.rerun, out);
         }
-        out.push(Command::SetTimer {
-            token: T_INSTANCE_POLL | u64::from(vm),
-            after_us: self.cfg.verify_interval_us.max(1),
-        });
+        poll_after(vm, self.cfg.verify_interval_us.max(1), out);
     }
 
     /// The flow ended in ERROR: the periodic task re-runs it once, then it is FAILED.
@@ -161,4 +151,12 @@ impl Masakari {
         }
         self.release(now, inv, host, out);
     }
+}
+
+/// Server `vm`'s next poll, `after_us` from now.
+fn poll_after(vm: u32, after_us: u64, out: &mut Vec<Command>) {
+    out.push(Command::SetTimer {
+        token: T_INSTANCE_POLL | u64::from(vm),
+        after_us,
+    });
 }

@@ -16,7 +16,7 @@
 //! The engine processes the notifications of one host one at a time: `_process_notification`
 //! is `@utils.synchronized(notification.source_host_uuid, blocking=True)`
 //! (masakari/engine/manager.py:273-274), so a notification whose host is busy waits, in
-//! arrival order, until the flow before it ends ([`HostLock`]).
+//! arrival order, until the flow before it ends (`Masakari::locks`).
 
 mod instance_flow;
 
@@ -161,13 +161,6 @@ enum Work {
     Instance { vm: u32, rerun: bool },
 }
 
-/// `@utils.synchronized(source_host_uuid, blocking=True)`: one flow per host at a time, the
-/// others waiting in arrival order (lockutils' internal lock wakes its waiters in order).
-#[derive(Clone, Debug, Default)]
-struct HostLock {
-    waiting: VecDeque<Work>,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct Masakari {
     cfg: MasakariConfig,
@@ -182,8 +175,10 @@ pub struct Masakari {
     evacuating: BTreeMap<u32, (u32, u64)>,
     /// Numbers evacuations so a late confirmation timer cannot fail a later evacuation.
     evacuation_seq: u64,
-    /// Hosts whose lock is held, with the notifications waiting for it.
-    locks: BTreeMap<u32, HostLock>,
+    /// `@utils.synchronized(source_host_uuid, blocking=True)`: the hosts whose lock a flow
+    /// holds, each with the notifications waiting for it in arrival order (lockutils' internal
+    /// lock wakes its waiters in order).
+    locks: BTreeMap<u32, VecDeque<Work>>,
     /// Instance-failure flows running, by server.
     instance_flows: BTreeMap<u32, instance_flow::InstanceFlow>,
 }
@@ -208,7 +203,7 @@ impl Masakari {
         let waiting = self
             .locks
             .get(&host)
-            .is_some_and(|l| l.waiting.contains(&Work::Host { rerun: false }));
+            .is_some_and(|waiting| waiting.contains(&Work::Host { rerun: false }));
         if self.on_maintenance.contains(&host) || waiting {
             return;
         }
@@ -224,11 +219,11 @@ impl Masakari {
         work: Work,
         out: &mut Vec<Command>,
     ) {
-        if let Some(lock) = self.locks.get_mut(&host) {
-            lock.waiting.push_back(work);
+        if let Some(waiting) = self.locks.get_mut(&host) {
+            waiting.push_back(work);
             return;
         }
-        self.locks.insert(host, HostLock::default());
+        self.locks.insert(host, VecDeque::new());
         self.run(now, inv, host, work, out);
     }
 
@@ -237,7 +232,7 @@ impl Masakari {
         let next = self
             .locks
             .get_mut(&host)
-            .and_then(|l| l.waiting.pop_front());
+            .and_then(|waiting| waiting.pop_front());
         match next {
             Some(work) => self.run(now, inv, host, work, out),
             None => {
