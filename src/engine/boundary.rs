@@ -367,6 +367,9 @@ impl InventoryView<'_, '_> {
             api::VmStatus::Rebuilding
         } else if s.records.error(v) {
             api::VmStatus::Error
+        } else if s.truth.vm(v).starting() {
+            // Started and booting: ACTIVE once the domain runs, before the guest's OS is up.
+            api::VmStatus::Active
         } else if s.truth.vm(v).crashed() || s.truth.vm(v).powered_off() {
             // The libvirt lifecycle event of a guest that stopped by itself makes Nova sync
             // its vm_state to stopped (`_sync_instance_power_state`); a guest left SHUTOFF or

@@ -262,11 +262,15 @@ impl Simulation<'_> {
             // Off in Nova's records until its boot completes.
             self.truth.shut_off(v);
         }
-        self.start_guest(v);
+        if self.start_guest(v) {
+            // Nova's record reads ACTIVE while the guest boots.
+            self.truth.begin_start(v);
+        }
     }
 
-    /// Boots a crashed or shut-off guest on its host (`os-start` or a hypervisor restart).
-    pub(super) fn start_guest(&mut self, v: VmId) {
+    /// Boots a crashed or shut-off guest on its host (`os-start` or a hypervisor restart);
+    /// false if there is nothing to boot (it runs, moves, or its host is down).
+    pub(super) fn start_guest(&mut self, v: VmId) -> bool {
         let h = self.truth.vm(v).host();
         let t = self.truth.host(h);
         let vm = self.truth.vm(v);
@@ -274,6 +278,8 @@ impl Simulation<'_> {
             let boot = self.model.workloads[self.model.vms[v.index()].workload.index()].boot_time;
             let host_gen = t.gen();
             self.schedule(boot, hosts::Event::GuestRestarted { vm: v, host_gen });
+            return true;
         }
+        false
     }
 }

@@ -55,7 +55,8 @@ impl Simulation<'_> {
                 }
                 match done {
                     Some(Action::Start { vm }) if self.operator_should_start(vm) => {
-                        self.start_guest(vm)
+                        // `openstack server start`: Nova's start, as a policy's.
+                        self.start_server(vm)
                     }
                     Some(Action::Relaunch { vm, from }) => {
                         let still_there = self.truth.vm(vm).host() == from
@@ -104,6 +105,7 @@ impl Simulation<'_> {
         vm.wanted()
             && !vm.booted()
             && (vm.crashed() || vm.shutoff())
+            && !vm.starting()
             && !self.moves.busy(v)
             && self.truth.host(vm.host()).up()
     }

@@ -84,6 +84,11 @@ pub struct VmTruth {
     wanted: bool,
     /// A copy still running on a host it was evacuated from.
     stale: Option<HostId>,
+    /// Someone asked Nova to start it (`os-start`) and its guest is booting. Nova's record reads
+    /// ACTIVE as soon as the hypervisor's domain runs (`ComputeManager._power_on`, then
+    /// `vm_state = ACTIVE`), long before the guest's OS is up; the domain start's own latency
+    /// is not modelled (no source), so the record reads ACTIVE from the start command on.
+    starting: bool,
 }
 
 impl VmTruth {
@@ -109,6 +114,11 @@ impl VmTruth {
 
     pub fn wanted(&self) -> bool {
         self.wanted
+    }
+
+    /// Started through Nova and still booting (see the field).
+    pub fn starting(&self) -> bool {
+        self.starting
     }
 
     /// Off in Nova's records (`vm_state` stopped): shut off, or stopped by its user. A crashed
@@ -158,6 +168,7 @@ impl Truth {
                     shutoff: false,
                     wanted: true,
                     stale: None,
+                    starting: false,
                 })
                 .collect(),
             residents,
@@ -235,7 +246,9 @@ impl Truth {
             self.vms[v.index()].stale = None;
         }
         for &v in &self.residents[h.index()] {
-            self.vms[v.index()].booted = false;
+            let vm = &mut self.vms[v.index()];
+            vm.booted = false;
+            vm.starting = false;
         }
         was_up
     }
@@ -268,6 +281,13 @@ impl Truth {
         vm.booted = true;
         vm.crashed = false;
         vm.shutoff = false;
+        vm.starting = false;
+    }
+
+    /// Nova was asked to start the VM and its guest boots (cleared when the boot ends or
+    /// anything else changes the guest's power state).
+    pub fn begin_start(&mut self, v: VmId) {
+        self.vms[v.index()].starting = true;
     }
 
     /// The guest is off and Nova's record says SHUTOFF, though its user still wants it
@@ -277,6 +297,7 @@ impl Truth {
         vm.booted = false;
         vm.crashed = false;
         vm.shutoff = true;
+        vm.starting = false;
     }
 
     /// Its user stops the VM (`os-stop`), or starts it again (`os-start`): what it should be.
@@ -287,12 +308,15 @@ impl Truth {
             vm.booted = false;
             vm.crashed = false;
             vm.shutoff = false;
+            vm.starting = false;
         }
     }
 
     /// The guest stops (stopped by someone, or its host went away).
     pub fn guest_stop(&mut self, v: VmId) {
-        self.vms[v.index()].booted = false;
+        let vm = &mut self.vms[v.index()];
+        vm.booted = false;
+        vm.starting = false;
     }
 
     /// The guest crashed on its host.
@@ -300,6 +324,7 @@ impl Truth {
         let vm = &mut self.vms[v.index()];
         vm.booted = false;
         vm.crashed = true;
+        vm.starting = false;
     }
 
     /// Forgets a crash (the guest will be started afresh).
