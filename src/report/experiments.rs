@@ -216,6 +216,12 @@ pub fn compare_charts(dir: &Path, c: &Comparison, scenario: &str) -> Result<Draw
     Ok(drawn)
 }
 
+/// An axis key as a plain column name: `snake_case`, dots and dashes made underscores
+/// (`workloads.web.count` → `workloads_web_count`).
+fn plain_name(key: &str) -> String {
+    key.replace(['.', '-'], "_")
+}
+
 /// Extra typed columns of an axis in `sweep.csv`: a duration axis also in seconds, as
 /// `<key>_s` with the dots of the key made underscores (the axis column keeps the key as
 /// given, a name scripts already use), after the other columns.
@@ -229,7 +235,7 @@ fn seconds_column(a: &Axis) -> Option<(String, Vec<f64>)> {
             (v.parse::<f64>().is_err()).then(|| d.as_secs_f64())
         })
         .collect();
-    secs.map(|s| (format!("{}_s", a.key.replace(['.', '-'], "_")), s))
+    secs.map(|s| (format!("{}_s", plain_name(&a.key)), s))
 }
 
 pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv::Result<Vec<u8>> {
@@ -249,8 +255,11 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
         ]
         .map(String::from),
     );
-    // Added columns go last, so readers that index columns by position are not moved.
+    // Added columns go last, so readers that index columns by position are not moved: the
+    // seconds of duration axes, then every axis again under its plain name (the values as
+    // given, so an integer axis stays integer).
     header.extend(seconds.iter().flatten().map(|(name, _)| name.clone()));
+    header.extend(axes.iter().map(|a| plain_name(&a.key)));
     w.write_record(&header)?;
     // Every metric of the registry at every point; one no replication defines has empty cells
     // and 0 replications (the count is of the replications its interval is over). Rows sorted
@@ -274,6 +283,7 @@ pub fn sweep_csv(axes: &[Axis], points: &[(Point, RunResult)], seed: u64) -> csv
                     row.push(float_text(secs[i]));
                 }
             }
+            row.extend(p.assignments.iter().map(|(_, v)| v.clone()));
             w.write_record(&row)?;
         }
     }

@@ -152,19 +152,31 @@ fn grid_values_as_toml_arrays_and_ranges_mean_the_comma_form() {
         &[],
     );
     assert!(csv("range") == csv("list"), "a range differs from its list");
-    // Duration axes also as seconds, in a column of their own at the end.
+    // Duration axes also as seconds, then every axis under its plain snake_case name, in
+    // columns of their own at the end.
     let mut rdr = csv::Reader::from_path(dir.join("comma/sweep.csv")).unwrap();
     let h: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
     let n = h.len();
     assert_eq!(
-        &h[n - 2..],
+        &h[n - 4..],
         [
             "failures_host_time_between_mean_s",
-            "workloads_web_boot_time_s"
+            "workloads_web_boot_time_s",
+            "failures_host_time_between_mean",
+            "workloads_web_boot_time"
         ]
     );
     let row = rdr.records().next().unwrap().unwrap();
-    assert_eq!((&row[n - 2], &row[n - 1]), ("7200000.0", "45.0"));
+    assert_eq!(
+        (&row[n - 4], &row[n - 3], &row[n - 2], &row[n - 1]),
+        ("7200000.0", "45.0", "2000h", "45s")
+    );
+    // An integer axis keeps its integers under the plain name too.
+    let mut rdr = csv::Reader::from_path(dir.join("list/sweep.csv")).unwrap();
+    let h: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(h.last().map(String::as_str), Some("workloads_web_count"));
+    let row = rdr.records().next().unwrap().unwrap();
+    assert_eq!(&row[h.len() - 1], "600");
     // A repeated axis key stays an error.
     let o = hasim(&[
         "sweep",
