@@ -6,7 +6,7 @@
 //! under CI (`HASIM_CI=1`, which `.ci/run` exports, or a CI system's `CI`), where it fails:
 //! there it must run.
 
-use crate::support::{hasim, scratch, stderr, stdout};
+use crate::support::{files_under, hasim, scratch, stderr, stdout};
 
 fn slurm_is_up() -> bool {
     std::process::Command::new("sinfo")
@@ -86,4 +86,83 @@ fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
             a.len()
         );
     }
+}
+
+/// A sweep as a job array: 6 points in 3 array tasks (`sweep --points K/3`), merged by the
+/// dependent job, is the sweep made on one machine: every file the merge writes (sweep.csv,
+/// sweep.json, the charts, each point's results) byte for byte.
+#[test]
+fn slurm_sweep_array_merged_is_the_single_machine_sweep() {
+    if !slurm_is_up() {
+        let under_ci =
+            std::env::var("HASIM_CI").as_deref() == Ok("1") || std::env::var_os("CI").is_some();
+        assert!(
+            !under_ci,
+            "CI must run the Slurm sweep test, and sinfo finds no Slurm (.ci/run starts one)"
+        );
+        eprintln!(
+            "\n*** SKIPPED slurm_sweep_array_merged_is_the_single_machine_sweep: no Slurm ***\n"
+        );
+        return;
+    }
+    let dir = scratch("slurm_sweep_array");
+    let (merged, single) = (dir.join("merged"), dir.join("single"));
+    let grid = [
+        "--grid",
+        "failures.host.time_between.mean=2000h,8760h,17520h",
+        "--grid",
+        "workloads.web.boot_time=45s,30m",
+    ];
+    let mut args = vec!["slurm", "scenarios/quickstart.toml", "-n", "4"];
+    args.extend(grid);
+    args.extend([
+        "--shards",
+        "3",
+        "--partition",
+        "debug",
+        "--time",
+        "10:00",
+        "--out",
+        merged.to_str().unwrap(),
+        "--submit",
+        "--wait",
+    ]);
+    let o = hasim(&args);
+    println!("{}", stdout(&o).trim_end());
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let mut args = vec!["sweep", "scenarios/quickstart.toml", "-n", "4"];
+    args.extend(grid);
+    args.extend(["--out", single.to_str().unwrap()]);
+    let o = hasim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files: Vec<_> = files_under(&merged)
+        .into_iter()
+        .map(|p| p.strip_prefix(&merged).unwrap().to_path_buf())
+        .collect();
+    let points = files
+        .iter()
+        .filter(|p| p.starts_with("points") && p.ends_with("summary.json"))
+        .count();
+    assert_eq!(points, 6, "one summary per point: {files:?}");
+    assert!(
+        files.iter().any(|p| p.as_os_str() == "sweep.csv"),
+        "{files:?}"
+    );
+    for f in &files {
+        let (a, b) = (
+            std::fs::read(merged.join(f)).unwrap(),
+            std::fs::read(single.join(f)).unwrap_or_else(|e| {
+                panic!("{}: not in the single-machine sweep: {e}", f.display())
+            }),
+        );
+        assert!(
+            a == b,
+            "slurm sweep: {} of the merged array differs from the single-machine sweep",
+            f.display()
+        );
+    }
+    println!(
+        "slurm sweep: 3-task array merged == single-machine sweep ({} files, identical)",
+        files.len()
+    );
 }
