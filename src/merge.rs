@@ -6,9 +6,10 @@
 //!
 //! The scenario is loaded again from the file and overrides the shards recorded (relative to
 //! the directory `merge` runs in, as for the run) and must have the sha256 they recorded. The
-//! charts and `report.html` are not drawn: they pool every VM outage of every replication,
-//! which the shards do not keep.
+//! charts and `report.html` are drawn from the chart inputs each shard keeps in
+//! `chart_data.bin` (`metrics::chart_file`), identical to the full run's.
 
+use crate::metrics::chart_file::{self, CHART_FILE};
 use crate::metrics::pooled::ChartData;
 use crate::report::replications::{self, Record};
 use crate::report::tables::TABLE_FILES;
@@ -168,13 +169,43 @@ pub fn load_model(shard: &Shard, n: u32) -> Result<Model, MergeError> {
     Ok(model)
 }
 
-/// The run's result from the shards' replications (sorted shards; no chart data).
-pub fn merged_result(model: &Model, shards: &[Shard], n: u32) -> RunResult {
+/// The run's result from the shards' replications (sorted shards), with the chart inputs of
+/// their `chart_data.bin` when every shard has one (`None` when none has: shards of an older
+/// hasim; then no charts are drawn). The flag says a shard's own sample had overflowed.
+pub fn merged_result(
+    model: &Model,
+    shards: &[Shard],
+    n: u32,
+) -> Result<(RunResult, Option<bool>), MergeError> {
     let records = shards.iter().flat_map(|s| s.records.iter());
     let stats = records.clone().map(Record::stats).collect();
     let metrics = records.clone().map(|r| r.metrics.clone()).collect();
     let concurrency = records.map(|r| r.concurrency.clone()).collect();
-    RunResult::from_parts(0..n, stats, metrics, concurrency, ChartData::new(model))
+    let files: Vec<PathBuf> = shards.iter().map(|s| s.dir.join(CHART_FILE)).collect();
+    let have = files.iter().filter(|p| p.is_file()).count();
+    let (charts, resampled) = if have == 0 {
+        (ChartData::new(model), None)
+    } else if have < shards.len() {
+        return Err(MergeError::Misfit(format!(
+            "{CHART_FILE} is in {have} of the {} shards (made by different hasim versions?)",
+            shards.len()
+        )));
+    } else {
+        let mut parts = Vec::with_capacity(files.len());
+        for p in &files {
+            let bytes =
+                std::fs::read(p).map_err(|e| MergeError::Io(format!("{}: {e}", p.display())))?;
+            let part = chart_file::decode(&bytes, model.workloads.len())
+                .map_err(|e| MergeError::Misfit(format!("{}: {e}", p.display())))?;
+            parts.push(part);
+        }
+        let (c, resampled) = chart_file::merge(model, parts);
+        (c, Some(resampled))
+    };
+    Ok((
+        RunResult::from_parts(0..n, stats, metrics, concurrency, charts),
+        resampled,
+    ))
 }
 
 /// Joins one table of every shard (in shard order) into `out`: the first shard's header, then
@@ -222,13 +253,15 @@ fn join_csv(
 }
 
 /// Writes the merged run into `out` (a staging directory): `summary.json`,
-/// `replications.csv`, and each table every shard has. A table only some shards have is an
+/// `replications.csv`, each table every shard has and, `with_charts`, the charts and
+/// `report.html`. A table only some shards have is an
 /// error (shards run with different `--tables`).
 pub fn write_merged(
     out: &Path,
     model: &Model,
     result: &RunResult,
     shards: &[Shard],
+    with_charts: bool,
 ) -> Result<Vec<PathBuf>, MergeError> {
     let io = |p: &Path, e: std::io::Error| MergeError::Io(format!("{}: {e}", p.display()));
     let mut written = Vec::new();
@@ -253,6 +286,10 @@ pub fn write_merged(
             )));
         }
         written.push(join_table(shards, name, out)?);
+    }
+    if with_charts {
+        let charts = crate::report::write_run_charts(out, model, result).map_err(MergeError::Io)?;
+        written.extend(charts);
     }
     Ok(written)
 }

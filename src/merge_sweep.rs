@@ -135,9 +135,17 @@ pub fn merge_sweeps(dirs: &[PathBuf], out: &Path) -> Result<Merged, MergeError> 
         shard: None,
         results: &results,
     };
-    // No report.html: its header describes the first point's model, which merge does not
-    // rebuild (as a merged run draws no charts); the sweep of the whole grid writes one.
-    let (mut written, _) = write_sweep_files(out, &files).map_err(MergeError::Io)?;
+    let (mut written, figures) = write_sweep_files(out, &files).map_err(MergeError::Io)?;
+    // report.html: its header describes point 0's model, rebuilt from the scenario file and
+    // the overrides point 0's summary recorded (as a run's merge rebuilds its model).
+    let point0 = crate::merge::read_shard(&point_dir(&out.join("points"), 0))?;
+    let n = point0.records.len() as u32;
+    let model = crate::merge::load_model(&point0, n)?;
+    let page = crate::report::pages::sweep_report(&model, &axes, &results, &metrics, &figures);
+    let p = out.join("report.html");
+    crate::report::atomic::write_atomic(&p, page.as_bytes())
+        .map_err(|e| MergeError::Io(format!("{}: {e}", p.display())))?;
+    written.push(p);
     written.push(out.join("points"));
     Ok((written, results))
 }

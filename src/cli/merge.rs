@@ -59,20 +59,28 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> ExitCode {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
-    let result = merged_result(&model, &shards, n);
+    let (result, resampled) = match merged_result(&model, &shards, n) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
     let set = match begin_set(out) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let written = match write_merged(set.dir(), &model, &result, &shards) {
+    let written = match write_merged(set.dir(), &model, &result, &shards, resampled.is_some()) {
         Ok(w) => w,
         Err(e) => return fail(e),
     };
     if let Err(e) = set.commit() {
         return write_failed(out, e);
     }
+    let charts = match resampled {
+        None => "; no charts (the shards have no chart_data.bin)",
+        Some(true) => "; a shard's outage sample had overflowed, so the pooled CDFs are drawn from a sample of samples",
+        Some(false) => "",
+    };
     eprintln!(
-        "hasim: merged {} shards of {} ({n} replications); charts and report.html are drawn by a run, not by merge",
+        "hasim: merged {} shards of {} ({n} replications){charts}",
         shards.len(),
         model.name
     );

@@ -132,7 +132,7 @@ pub fn sweep(file: &Path, req: &SweepRequest<'_>, common: &Common) -> ExitCode {
         Ok((w, figures)) => {
             let mut w = w;
             if req.points.is_none() {
-                // A shard's page would show a part of the grid; merge writes none either.
+                // A shard's page would show a part of the grid; merge writes the whole one.
                 let page = hasim::report::pages::sweep_report(
                     &models[0], grid, &results, &metrics, &figures,
                 );

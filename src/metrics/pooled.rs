@@ -11,7 +11,7 @@ use super::ledger::{Timeline, VM_STATES};
 use super::replication::{HaCounters, ReplicationOutput};
 use super::samples::PooledSample;
 use super::summary::vm_figures;
-use crate::core::time::{SimTime, US_PER_Y};
+use crate::core::time::SimTime;
 use crate::scenario::model::Model;
 
 /// The maintenance counters of one replication (its samples are pooled in `ChartData` or
@@ -59,10 +59,11 @@ pub struct ChartData {
     /// 1 − availability of every VM in every replication, per workload, in replication order
     /// then VM order.
     pub unavailability: Vec<Vec<f64>>,
-    /// Minutes spent in each VM state, per workload, summed over VMs and replications.
-    pub state_min: Vec<[f64; VM_STATES]>,
-    /// VM-years observed per workload.
-    pub vm_years: Vec<f64>,
+    /// Microseconds spent in each VM state, per workload, summed over VMs and replications
+    /// (integers, so shards' sums add up to the whole run's exactly).
+    pub state_us: Vec<[u128; VM_STATES]>,
+    /// VM-microseconds observed per workload (each VM's horizon, summed).
+    pub observed_us: Vec<u128>,
     /// The first replication's hosts/VMs-down timeline, with that replication's horizon.
     pub timeline: Option<(Timeline, SimTime)>,
     /// VM outage lengths pooled over replications (all, or a bounded sample).
@@ -78,8 +79,8 @@ impl ChartData {
         let w = model.workloads.len();
         ChartData {
             unavailability: vec![Vec::new(); w],
-            state_min: vec![[0.0; VM_STATES]; w],
-            vm_years: vec![0.0; w],
+            state_us: vec![[0; VM_STATES]; w],
+            observed_us: vec![0; w],
             timeline: None,
             vm_outage_us: PooledSample::new(model.simulation.seed, 0),
             blackout_us: PooledSample::new(model.simulation.seed, 1),
@@ -92,8 +93,8 @@ impl ChartData {
     pub fn empty() -> Self {
         ChartData {
             unavailability: Vec::new(),
-            state_min: Vec::new(),
-            vm_years: Vec::new(),
+            state_us: Vec::new(),
+            observed_us: Vec::new(),
             timeline: None,
             vm_outage_us: PooledSample::new(0, 0),
             blackout_us: PooledSample::new(0, 1),
@@ -107,12 +108,12 @@ impl ChartData {
         for (i, f) in vm_figures(&out).iter().enumerate() {
             self.unavailability[model.vms[i].workload.index()].push(1.0 - f.availability);
         }
-        let years = out.horizon.as_us() as f64 / US_PER_Y as f64;
+        let horizon = u128::from(out.horizon.as_us());
         for (i, t) in out.vm_time_us.iter().enumerate() {
             let w = model.vms[i].workload.index();
-            self.vm_years[w] += years;
-            for (sum, us) in self.state_min[w].iter_mut().zip(t) {
-                *sum += *us as f64 / 60e6;
+            self.observed_us[w] += horizon;
+            for (sum, us) in self.state_us[w].iter_mut().zip(t) {
+                *sum += u128::from(*us);
             }
         }
         if self.replications == 0 {

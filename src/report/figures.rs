@@ -3,7 +3,7 @@
 //! inlines.
 
 use super::plots::{LogCdf, StackedBars, StepPanels};
-use crate::core::time::US_PER_D;
+use crate::core::time::{US_PER_D, US_PER_Y};
 use crate::metrics::ledger::VmState;
 use crate::runner::RunResult;
 use crate::scenario::model::Model;
@@ -47,11 +47,21 @@ pub fn downtime_by_cause(model: &Model, result: &RunResult) -> StackedBars {
     let causes: Vec<VmState> = VmState::ALL.into_iter().filter(|s| s.is_outage()).collect();
     let totals: Vec<Vec<f64>> = result
         .charts
-        .state_min
+        .state_us
         .iter()
-        .map(|w| causes.iter().map(|s| w[*s as usize]).collect())
+        .map(|w| {
+            causes
+                .iter()
+                .map(|s| w[*s as usize] as f64 / 60e6)
+                .collect()
+        })
         .collect();
-    let vm_years = &result.charts.vm_years;
+    let vm_years: Vec<f64> = result
+        .charts
+        .observed_us
+        .iter()
+        .map(|us| *us as f64 / US_PER_Y as f64)
+        .collect();
     let used: Vec<usize> = (0..causes.len())
         .filter(|c| totals.iter().any(|w| w[*c] > 0.0))
         .collect();

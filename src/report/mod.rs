@@ -44,6 +44,12 @@ pub fn write_all(
     )?;
     written.push(p);
     written.extend(tables.commit()?);
+    if result.is_shard(model) {
+        // What `merge` needs to draw the whole run's charts (metrics::chart_file).
+        let p = dir.join(crate::metrics::chart_file::CHART_FILE);
+        atomic::write_atomic(&p, &crate::metrics::chart_file::encode(&result.charts))?;
+        written.push(p);
+    }
     written.extend(write_run_charts(dir, model, result).map_err(std::io::Error::other)?);
     Ok(written)
 }

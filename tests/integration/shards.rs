@@ -2,7 +2,7 @@
 //! merged is the run made at once, byte for byte; shards that overlap or leave a gap are
 //! refused with exit 5, naming the replications.
 
-use crate::support::{hasim, scratch, stderr};
+use crate::support::{dir_names, hasim, scratch, stderr};
 use std::path::Path;
 
 const SCENARIO: &str = "scenarios/rack_outages.toml";
@@ -51,6 +51,42 @@ fn three_shards_merged_are_the_full_run_byte_for_byte() {
         let got = std::fs::read(dir.join("merged").join(f)).unwrap();
         assert!(want == got, "merged {f} differs from the full run's");
     }
+    // Every file of the full run, the charts (SVG and PNG) and report.html too, drawn from the
+    // shards' chart_data.bin; nothing else.
+    let full = dir_names(&dir.join("full"));
+    assert!(
+        full.contains(&"timeline.svg".to_string()) && full.contains(&"report.html".to_string())
+    );
+    assert_eq!(dir_names(&dir.join("merged")), full);
+    for f in &full {
+        let want = std::fs::read(dir.join("full").join(f)).unwrap();
+        let got = std::fs::read(dir.join("merged").join(f)).unwrap();
+        assert!(want == got, "merged {f} differs from the full run's");
+    }
+    // A shard without its chart inputs (or with broken ones) is refused, named.
+    std::fs::remove_file(dir.join("c/chart_data.bin")).unwrap();
+    let o = merge(
+        &dir.join("merged2"),
+        &[&dir.join("a"), &dir.join("b"), &dir.join("c")],
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("chart_data.bin is in 2 of the 3 shards"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(dir.join("c/chart_data.bin"), b"HASIMCD1\x01").unwrap();
+    let o = merge(
+        &dir.join("merged2"),
+        &[&dir.join("a"), &dir.join("b"), &dir.join("c")],
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("c/chart_data.bin: truncated"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("merged2").exists());
     // A shard is not the run: its summary covers its own replications only.
     let shard: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("b/summary.json")).unwrap()).unwrap();

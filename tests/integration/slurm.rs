@@ -1,5 +1,6 @@
 //! The Slurm job array of `hasim slurm`, on a real Slurm: a run of 8 replications as a 4-task
-//! array plus the dependent merge job is byte-identical to the run made on one machine.
+//! array plus the dependent merge job is byte-identical to the run made on one machine (every
+//! file: tables, summary, charts, report.html), and so is a sweep's.
 //!
 //! Needs a running Slurm (`bash tests/scripts/slurm.sh install && bash tests/scripts/slurm.sh up`
 //! starts a one-node one; `.ci/run` does). Without one it is skipped with a loud message, except
@@ -72,7 +73,11 @@ fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
         single.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for f in ["summary.json", "replications.csv", "vms.csv", "hosts.csv"] {
+    // Every file of the run: tables, summary, charts and report.html.
+    let files = crate::support::dir_names(&single);
+    assert!(files.contains(&"report.html".to_string()), "{files:?}");
+    assert_eq!(crate::support::dir_names(&merged), files);
+    for f in &files {
         let (a, b) = (
             std::fs::read(merged.join(f)).unwrap(),
             std::fs::read(single.join(f)).unwrap(),
@@ -90,7 +95,7 @@ fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
 
 /// A sweep as a job array: 6 points in 3 array tasks (`sweep --points K/3`), merged by the
 /// dependent job, is the sweep made on one machine: every file the merge writes (sweep.csv,
-/// sweep.json, the charts, each point's results) byte for byte.
+/// sweep.json, the charts, report.html, each point's results) byte for byte.
 #[test]
 fn slurm_sweep_array_merged_is_the_single_machine_sweep() {
     if !slurm_is_up() {
@@ -146,6 +151,10 @@ fn slurm_sweep_array_merged_is_the_single_machine_sweep() {
     assert_eq!(points, 6, "one summary per point: {files:?}");
     assert!(
         files.iter().any(|p| p.as_os_str() == "sweep.csv"),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().any(|p| p.as_os_str() == "report.html"),
         "{files:?}"
     );
     for f in &files {
