@@ -162,7 +162,7 @@ pub const KEYS: &[Key] = &[
     k("nova", "disk_allocation_ratio", Number, "disk overcommit ratio"),
     k("nova", "reserved_host_memory_mb", Int, "RAM reserved for the host, MB"),
     // [libvirt]
-    k("libvirt", "live_migration_downtime", Int, "maximum downtime, ms"),
+    k("libvirt", "live_migration_downtime", Duration, "maximum guest pause (at least 100ms)"),
     k("libvirt", "live_migration_downtime_steps", Int, "downtime increase steps"),
     k("libvirt", "live_migration_downtime_delay", Int, "seconds between downtime steps, s"),
     k("libvirt", "live_migration_completion_timeout", Int, "timeout per GiB of RAM, s"),
