@@ -107,7 +107,10 @@ fn every_key_the_reader_reads_is_registered_and_every_registered_key_is_read() {
             Ok(_) => String::new(),
             Err(e) => e.to_string(),
         };
-        assert!(!err.is_empty(), "{dist}: expected problems (topology and racks)");
+        assert!(
+            !err.is_empty(),
+            "{dist}: expected problems (topology and racks)"
+        );
         // An unknown key is a registered key the reader does not read; a type problem is a
         // registered key of the wrong kind (the samples are of the registered kind).
         let wrong: Vec<&str> = err
@@ -122,15 +125,25 @@ fn every_key_the_reader_reads_is_registered_and_every_registered_key_is_read() {
             wrong.join("\n")
         );
     }
-    assert_eq!(keys::unregistered(), Vec::<String>::new(), "keys missing from scenario::keys");
+    assert_eq!(
+        keys::unregistered(),
+        Vec::<String>::new(),
+        "keys missing from scenario::keys"
+    );
 }
 
 #[test]
 fn the_registry_refuses_keys_it_does_not_list() {
     assert!(keys::is_registered("workloads[3]", "count"));
     assert!(keys::is_registered("failures.domain[0].repair", "shape"));
-    assert!(keys::is_registered("workloads[1].dirty_rate_mib_s", "median"));
+    assert!(keys::is_registered(
+        "workloads[1].dirty_rate_mib_s",
+        "median"
+    ));
     assert!(!keys::is_registered("workloads[3]", "cuont"));
-    assert!(!keys::is_registered("workloads[1].dirty_rate_mib_s", "file"));
+    assert!(!keys::is_registered(
+        "workloads[1].dirty_rate_mib_s",
+        "file"
+    ));
     assert!(!keys::is_registered("simulation", "name"));
 }
