@@ -208,6 +208,9 @@ enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Print the JSON Schema (draft-07) of the scenario format to stdout, generated from the
+    /// keys the scenario reader accepts: `hasim schema > scenario.schema.json`.
+    Schema,
     /// Print the man page (roff) to stdout: `hasim man > hasim.1`, `hasim man run > hasim-run.1`.
     Man {
         /// A subcommand's own page (hasim-SUBCOMMAND(1)) instead of the overview.
@@ -902,6 +905,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Man { subcommand } => man_page(subcommand.as_deref()),
+        Command::Schema => {
+            print!("{}", hasim::scenario::schema::schema_text());
+            ExitCode::SUCCESS
+        }
         Command::Replay {
             file,
             seed,

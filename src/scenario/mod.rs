@@ -6,10 +6,12 @@
 pub mod build;
 pub mod cost;
 pub mod external;
+pub mod keys;
 pub mod limits;
 pub mod model;
 pub mod operator;
 pub mod read;
+pub mod schema;
 pub mod tree;
 
 use model::{Model, Provenance};

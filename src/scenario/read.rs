@@ -182,6 +182,7 @@ impl<'a> TableReader<'a> {
 
     /// The raw node of a key, marking it used.
     pub fn node(&mut self, key: &'static str) -> Option<&'a Node> {
+        super::keys::note(&self.path, key);
         self.used.insert(key);
         self.table.entries.get(key).map(|(_, n)| n)
     }

@@ -21,6 +21,7 @@ mod power_state;
 mod python_suite;
 mod replay;
 mod scenario_forms;
+mod schema;
 mod shards;
 mod slurm;
 mod snapshots;

@@ -19,6 +19,6 @@ rm -rf "$venv"
 "$py" -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req"
 "$venv/bin/pip" check --disable-pip-version-check >/dev/null
-"$venv/bin/python" -c 'import pandas, polars'
+"$venv/bin/python" -c 'import pandas, polars, jsonschema'
 echo "$want" > "$venv/.hasim-stamp"
 echo "setup-data-venv: created $venv"
