@@ -68,7 +68,7 @@ const fn req(table: &'static str, key: &'static str, kind: Kind, doc: &'static s
 
 use Kind::*;
 
-/// The duration-distribution names (`scenario::read`'s `DISTS`).
+/// The duration-distribution names (the reader's `DISTS` is this list).
 pub const DIST_NAMES: &[&str] = &[
     "exponential",
     "weibull",

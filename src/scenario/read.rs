@@ -526,15 +526,8 @@ pub struct DistContext {
     pub base_dir: std::path::PathBuf,
 }
 
-const DISTS: &[&str] = &[
-    "exponential",
-    "weibull",
-    "lognormal",
-    "gamma",
-    "uniform",
-    "fixed",
-    "empirical",
-];
+/// The duration distributions, as the key registry lists them.
+const DISTS: &[&str] = super::keys::DIST_NAMES;
 
 fn read_dist(
     t: &mut TableReader<'_>,

@@ -16,20 +16,28 @@ fn slurm_is_up() -> bool {
         .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
 }
 
+/// Whether Slurm runs here; without it `test` is skipped loudly, except under CI
+/// (`HASIM_CI=1` or a CI system's `CI`), where that is a failure.
+fn slurm_or_skip(test: &str) -> bool {
+    if slurm_is_up() {
+        return true;
+    }
+    let under_ci =
+        std::env::var("HASIM_CI").as_deref() == Ok("1") || std::env::var_os("CI").is_some();
+    assert!(
+        !under_ci,
+        "CI must run {test}, and sinfo finds no Slurm (.ci/run starts one)"
+    );
+    eprintln!(
+        "\n*** SKIPPED {test}: no Slurm here (sinfo fails). Start one: bash \
+         tests/scripts/slurm.sh install && bash tests/scripts/slurm.sh up ***\n"
+    );
+    false
+}
+
 #[test]
 fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
-    if !slurm_is_up() {
-        let under_ci =
-            std::env::var("HASIM_CI").as_deref() == Ok("1") || std::env::var_os("CI").is_some();
-        assert!(
-            !under_ci,
-            "CI must run the Slurm test, and sinfo finds no Slurm (.ci/run starts one)"
-        );
-        eprintln!(
-            "\n*** SKIPPED slurm_array_of_four_shards_merged_is_the_single_machine_run: no Slurm \
-             here (sinfo fails). Start one: bash tests/scripts/slurm.sh install && bash \
-             tests/scripts/slurm.sh up ***\n"
-        );
+    if !slurm_or_skip("slurm_array_of_four_shards_merged_is_the_single_machine_run") {
         return;
     }
     let dir = scratch("slurm_array");
@@ -98,16 +106,7 @@ fn slurm_array_of_four_shards_merged_is_the_single_machine_run() {
 /// sweep.json, the charts, report.html, each point's results) byte for byte.
 #[test]
 fn slurm_sweep_array_merged_is_the_single_machine_sweep() {
-    if !slurm_is_up() {
-        let under_ci =
-            std::env::var("HASIM_CI").as_deref() == Ok("1") || std::env::var_os("CI").is_some();
-        assert!(
-            !under_ci,
-            "CI must run the Slurm sweep test, and sinfo finds no Slurm (.ci/run starts one)"
-        );
-        eprintln!(
-            "\n*** SKIPPED slurm_sweep_array_merged_is_the_single_machine_sweep: no Slurm ***\n"
-        );
+    if !slurm_or_skip("slurm_sweep_array_merged_is_the_single_machine_sweep") {
         return;
     }
     let dir = scratch("slurm_sweep_array");
